@@ -1,0 +1,1 @@
+"""The team charter's sections: see ``practices.charter.sections``."""

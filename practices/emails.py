@@ -1,0 +1,67 @@
+"""Account emails: invitations, "you were added", password resets.
+
+Links are built from ``SITE_URL`` because a worker, not a request, sends them.
+"""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from practices.models import Membership
+
+
+def absolute_url(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def set_password_url(user: AbstractBaseUser, *, url_name: str) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return absolute_url(reverse(url_name, kwargs={"uidb64": uid, "token": token}))
+
+
+def email_send(*, to: str, subject: str, template: str, context: dict) -> None:
+    """Sends a text + HTML email rendered from templates/emails/<template>.txt|.html."""
+    text = render_to_string(f"emails/{template}.txt", context)
+    html = render_to_string(f"emails/{template}.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def membership_email_send(*, membership: Membership) -> None:
+    user, team = membership.user, membership.team
+    context = {
+        "team": team,
+        "role": membership.get_role_display().lower(),
+        "team_url": absolute_url(team.get_absolute_url()),
+    }
+    if user.has_usable_password():
+        email_send(
+            to=user.email,
+            subject=f"[{team.slug.upper()}] You were added to {team.name}",
+            template="membership_added",
+            context=context,
+        )
+        return
+    context["accept_url"] = set_password_url(user, url_name="invitation_accept")
+    email_send(
+        to=user.email,
+        subject=f"[{team.slug.upper()}] You are invited to {team.name} on Teamlead",
+        template="invitation",
+        context=context,
+    )
+
+
+def password_reset_email_send(*, user: AbstractBaseUser) -> None:
+    email_send(
+        to=user.email,
+        subject="Reset your Teamlead password",
+        template="password_reset",
+        context={"reset_url": set_password_url(user, url_name="password_reset_confirm")},
+    )

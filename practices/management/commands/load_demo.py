@@ -1,0 +1,140 @@
+"""Loads a demo team with people, a filled-in charter and some history. Safe to run twice."""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from practices import services
+from practices.models import CharterRevision, CharterSection, Membership, Role, Team
+
+DEMO_PASSWORD = "teamlead-demo"  # noqa: S105 - printed for the demo on purpose
+DEMO_PEOPLE = [
+    ("lead@demo.test", "Lena", "Lindqvist", Role.LEAD, False),
+    ("senior@demo.test", "Sam", "Okafor", Role.MEMBER, True),
+    ("dev1@demo.test", "Diego", "Alvarez", Role.MEMBER, False),
+    ("dev2@demo.test", "Priya", "Raman", Role.MEMBER, False),
+    ("observer@demo.test", "Olga", "Petrova", Role.OBSERVER, False),
+]
+
+CHANGES = [
+    # (section, days ago, message, data)
+    ("methodology", 40, "First draft from the kick-off", {
+        "iteration_length_days": 14,
+        "planning": "Planning on the first Monday of the iteration, 45 minutes.",
+        "estimation": "We size stories in T-shirt sizes; bugs are not estimated.",
+        "mid_iteration_changes": "lead_agrees",
+        "demo": "Demo at the end of the iteration to the product owner.",
+    }),
+    ("code_review", 38, "Agreed in the kick-off", {
+        "kind": "approvals", "required_approvals": 1, "seniors_only": False,
+        "cooldown_hours": 0, "turnaround_hours": 48, "default_reviewers": [], "notes": "",
+    }),
+    ("retros", 37, "", {
+        "every_weeks": 2, "weekday": 3, "start_time": "15:00", "time_zone": "Europe/Berlin",
+        "duration_minutes": 60, "notes": "Facilitator rotates alphabetically.",
+    }),
+    ("stack", 36, "", {
+        "languages": ["Python", "TypeScript"], "frameworks": ["Django", "React"],
+        "data_stores": ["PostgreSQL", "Redis"], "monitoring": ["Prometheus", "Grafana", "Sentry"],
+    }),
+    ("priorities", 30, "Billing incidents cost us a customer", {"rows": [
+        {"ticket_type": "Bug", "component": "Billing", "rule": "Fix immediately, whatever the severity."},
+        {"ticket_type": "Security", "component": "", "rule": "Next in line; patch within 48 hours."},
+        {"ticket_type": "Bug", "component": "", "rule": "Triage within one working day."},
+    ]}),
+    ("architecture", 28, "", {"body": (
+        "The payments service is a Django monolith behind a load balancer.\n\n"
+        "- **PostgreSQL** is the source of truth; Redis only caches and queues.\n"
+        "- Card data never touches our servers: the PSP's hosted fields collect it.\n"
+        "- Background work (webhooks, settlement files) runs on Celery workers."
+    )}),
+    ("nfrs", 26, "", {"body": (
+        "- Survives a database restart; alert if no connection within 60 s.\n"
+        "- p95 of the checkout API under 300 ms at 200 requests per second.\n"
+        "- Settlement files are processed within 15 minutes of arrival."
+    )}),
+    ("slis", 24, "", {"rows": [
+        {"name": "Checkout availability", "measures": "Share of checkout requests answered without a 5xx", "objective": "99.9% over 28 days"},
+        {"name": "Checkout latency", "measures": "p95 of checkout API response time", "objective": "under 300 ms"},
+    ]}),
+    ("rollout", 22, "", {"cadence": "daily", "environments": ["staging", "canary", "production"],
+                         "notes": "No deploys after 15:00 on Fridays."}),
+    ("communication", 21, "", {"standup_frequency": "daily", "standup_format": "video",
+                               "notes": "Stand-up at 09:45, 15 minutes, camera optional."}),
+    ("work_split", 20, "", {"mode": "pull_by_priority",
+                            "notes": "Take the top ticket you can finish; pair on anything over a week."}),
+    ("milestones", 18, "", {"rows": [
+        {"name": "Apple Pay in beta", "target_date": "2026-12-15", "deliverable": "Beta for 5% of iOS users", "done": False},
+        {"name": "PSP migration", "target_date": "2026-10-30", "deliverable": "All traffic on the new PSP", "done": True},
+    ]}),
+    ("code_review", 12, "Two incidents from rushed merges", {
+        "kind": "approvals", "required_approvals": 2, "seniors_only": False,
+        "cooldown_hours": 0, "turnaround_hours": 8, "default_reviewers": [],
+        "notes": "Small pull requests (under 400 lines) get reviewed first.",
+    }),
+    ("methodology", 9, "Two weeks felt long for a team of four", {
+        "iteration_length_days": 7,
+        "planning": "Planning on Monday morning, 30 minutes. Bring the top of the backlog refined.",
+        "estimation": "We size stories in T-shirt sizes; bugs are not estimated.",
+        "mid_iteration_changes": "lead_agrees",
+        "demo": "Demo every Friday at 14:00 to the product owner and support.",
+    }),
+    ("retros", 5, "Thursday clashed with the release", {
+        "every_weeks": 2, "weekday": 2, "start_time": "14:00", "time_zone": "Europe/Berlin",
+        "duration_minutes": 60, "notes": "Facilitator rotates alphabetically.",
+    }),
+]  # fmt: skip
+
+
+class Command(BaseCommand):
+    help = "Loads the demo team (Payments) with five people and a charter with history."
+
+    @transaction.atomic
+    def handle(self, *args, **options) -> None:
+        User = get_user_model()
+        users = {}
+        for email, first, last, _role, _senior in DEMO_PEOPLE:
+            user, created = User.objects.get_or_create(
+                username=email, defaults={"email": email, "first_name": first, "last_name": last}
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            users[email] = user
+        lead = users[DEMO_PEOPLE[0][0]]
+        team = Team.objects.filter(slug="pay").first()
+        if team is not None:
+            self.stdout.write("Demo team already loaded; nothing to do.")
+            return
+        team = services.team_create(
+            user=lead, name="Payments", slug="pay", time_zone="Europe/Berlin"
+        )
+        for email, _first, _last, role, senior in DEMO_PEOPLE[1:]:
+            # Demo people already have passwords: no invitation email is needed.
+            Membership.objects.create(
+                team=team, user=users[email], role=role, is_senior=senior,
+                invitation_sent_at=timezone.now(),
+            )  # fmt: skip
+        now = timezone.now()
+        for key, days_ago, message, data in CHANGES:
+            section = CharterSection.objects.get(team=team, key=key)
+            revision = services.charter_section_update(
+                section=section, data=data, expected_version=section.version,
+                author=lead, message=message,
+            )  # fmt: skip
+            when = now - timedelta(days=days_ago, hours=days_ago % 5)
+            CharterRevision.objects.filter(pk=revision.pk).update(created_at=when)
+            CharterSection.objects.filter(pk=section.pk).update(updated_at=when)
+        self._load_proposals(team, users)
+        self.stdout.write(self.style.SUCCESS("Demo team Payments loaded."))
+
+    def _load_proposals(self, team, users) -> None:
+        # Proposals live in the proposals app, which may use practices; the demo spans both.
+        from proposals.management.demo import load_demo_proposals
+
+        load_demo_proposals(
+            team=team, people={email.split("@")[0]: u for email, u in users.items()}
+        )

@@ -1,0 +1,168 @@
+"""Writes: every change to teams, memberships and the charter goes through here."""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from practices import tasks
+from practices.charter.sections import SECTIONS, section_spec
+from practices.models import CharterRevision, CharterSection, Membership, Role, Team
+from practices.revisions import text_diff, version_claim
+
+
+class NothingChanged(Exception):
+    """The save would store what is stored already: no revision is written."""
+
+
+class CharterConflict(Exception):
+    """Someone saved the section after the version the editor started from."""
+
+    def __init__(self, section: CharterSection) -> None:
+        super().__init__(f"{section.key} changed since it was opened")
+        self.section = section
+
+
+@transaction.atomic
+def team_create(*, user: AbstractBaseUser, name: str, slug: str, time_zone: str) -> Team:
+    """A new team with ``user`` as its lead and a charter of default sections."""
+    if Team.objects.filter(slug=slug).exists():
+        raise ValidationError({"slug": "That short name is taken; choose another."})
+    try:
+        with transaction.atomic():
+            team = Team.objects.create(name=name, slug=slug, time_zone=time_zone)
+    except IntegrityError:
+        raise ValidationError({"slug": "That short name is taken; choose another."}) from None
+    Membership.objects.create(team=team, user=user, role=Role.LEAD)
+    sections = []
+    for spec in SECTIONS:
+        data = dict(spec.default)
+        if "time_zone" in data:
+            data["time_zone"] = time_zone
+        sections.append(CharterSection(team=team, key=spec.key, data=data))
+    CharterSection.objects.bulk_create(sections)
+    return team
+
+
+@transaction.atomic
+def team_update(*, team: Team, name: str, time_zone: str) -> Team:
+    team.name = name
+    team.time_zone = time_zone
+    team.full_clean()
+    team.save(update_fields=["name", "time_zone"])
+    return team
+
+
+def _user_for_email(email: str) -> AbstractBaseUser:
+    User = get_user_model()
+    email = User.objects.normalize_email(email).lower()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User(username=email, email=email)
+        user.set_unusable_password()
+        user.save()
+    return user
+
+
+@transaction.atomic
+def membership_add(*, team: Team, email: str, role: str, is_senior: bool) -> Membership:
+    """Adds the person with ``email`` to ``team``; invites them if they have no account yet.
+
+    The email (an invitation to set a password, or a note that they were added) is
+    sent by a worker once the transaction commits.
+    """
+    user = _user_for_email(email)
+    if Membership.objects.filter(team=team, user=user).exists():
+        raise ValidationError({"email": f"{email} is already in {team.name}."})
+    membership = Membership.objects.create(team=team, user=user, role=role, is_senior=is_senior)
+    tasks.send_membership_email.delay_on_commit(membership.pk)
+    return membership
+
+
+def _ensure_a_lead_remains(*, team: Team, leaving: Membership) -> None:
+    # Lock the team's lead rows so two leads demoting each other at once cannot both win.
+    leads = list(
+        Membership.objects.select_for_update()
+        .filter(team=team, role=Role.LEAD)
+        .values_list("pk", flat=True)
+    )
+    if leaving.pk in leads and len(leads) == 1:
+        raise ValidationError("A team needs at least one lead: make someone else lead first.")
+
+
+@transaction.atomic
+def membership_update(*, membership: Membership, role: str, is_senior: bool) -> Membership:
+    """Changes a member's role and seniority; the last lead cannot stop being lead."""
+    if role != Role.LEAD:
+        _ensure_a_lead_remains(team=membership.team, leaving=membership)
+    membership.role = role
+    membership.is_senior = is_senior
+    membership.full_clean(exclude=["team", "user"])
+    membership.save(update_fields=["role", "is_senior"])
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership) -> None:
+    """Removes someone from the team; the last lead cannot be removed."""
+    _ensure_a_lead_remains(team=membership.team, leaving=membership)
+    membership.delete()
+
+
+@transaction.atomic
+def charter_section_update(
+    *,
+    section: CharterSection,
+    data: dict[str, Any],
+    expected_version: int,
+    author: AbstractBaseUser,
+    message: str = "",
+) -> CharterRevision:
+    """Saves ``data`` as the section's next revision, if nobody saved it since ``expected_version``.
+
+    Raises ``CharterConflict`` (and changes nothing) when the stored version moved on:
+    the conditional UPDATE makes that true even for two saves at the same instant.
+    """
+    spec = section_spec(section.key)
+    if data == section.data and expected_version == section.version:
+        raise NothingChanged
+    now = timezone.now()
+    new_version = expected_version + 1
+    claimed = version_claim(
+        CharterSection.objects,
+        pk=section.pk,
+        expected_version=expected_version,
+        data=data,
+        updated_at=now,
+        updated_by=author,
+    )
+    if not claimed:
+        section.refresh_from_db()
+        raise CharterConflict(section)
+    previous = (
+        CharterRevision.objects.filter(section=section, number=expected_version)
+        .only("text")
+        .first()
+    )
+    previous_text = previous.text if previous else spec.text(section.data)
+    text = spec.text(data)
+    revision = CharterRevision.objects.create(
+        team_id=section.team_id,
+        section=section,
+        section_key=section.key,
+        number=new_version,
+        data=data,
+        text=text,
+        diff=text_diff(previous_text, text),
+        message=message,
+        author=author,
+        created_at=now,
+    )
+    section.data = data
+    section.version = new_version
+    section.updated_at = now
+    section.updated_by = author
+    return revision

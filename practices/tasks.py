@@ -1,0 +1,81 @@
+"""Work done by Celery workers: ids in, load, return quietly if gone, call a service."""
+
+import smtplib
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+from django.db import InterfaceError, OperationalError, transaction
+from django.utils import timezone
+
+from practices import emails
+from practices.jira.sync import SyncBusy, jira_sync
+from practices.models import JiraConnection, Membership
+
+MAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError)
+
+
+@shared_task(autoretry_for=MAIL_ERRORS, retry_backoff=30, retry_jitter=True, max_retries=6)
+def send_membership_email(membership_id: int) -> None:
+    """Invites (or tells) a new member, once: the row is claimed before the mail is sent."""
+    claimed = Membership.objects.filter(pk=membership_id, invitation_sent_at__isnull=True).update(
+        invitation_sent_at=timezone.now()
+    )
+    if not claimed:
+        return
+    membership = Membership.objects.select_related("team", "user").get(pk=membership_id)
+    try:
+        emails.membership_email_send(membership=membership)
+    except Exception:
+        # Release the claim so the retry sends it.
+        Membership.objects.filter(pk=membership_id).update(invitation_sent_at=None)
+        raise
+
+
+@shared_task(autoretry_for=MAIL_ERRORS, retry_backoff=30, retry_jitter=True, max_retries=6)
+def send_password_reset_email(user_id: int) -> None:
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not user.email:
+        return
+    emails.password_reset_email_send(user=user)
+
+
+def enqueue_password_reset(user_id: int) -> None:
+    transaction.on_commit(lambda: send_password_reset_email.delay(user_id))
+
+
+# -- Jira -------------------------------------------------------------------------------
+
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+@shared_task(autoretry_for=DATABASE_ERRORS, retry_backoff=10, retry_jitter=True, max_retries=3)
+def plan_jira_syncs() -> None:
+    """Run by beat every minute: queues a sync for each Jira connection that is due."""
+    # Imported here: the services queue this module's tasks.
+    from practices.jira.services import jira_sync_plan
+
+    jira_sync_plan()
+
+
+@shared_task(
+    autoretry_for=DATABASE_ERRORS,
+    retry_backoff=30,
+    retry_jitter=True,
+    max_retries=3,
+    # Progress is stored page by page, so a run cut short loses nothing.
+    soft_time_limit=30 * 60,
+    time_limit=31 * 60,
+)
+def sync_jira_connection(connection_id: int, full: bool = False, trigger: str = "schedule") -> None:
+    """One sync of one connection. Safe twice: the second finds the lease held and returns.
+
+    Jira's own failures are not retried here: the sync waits and retries within its
+    run, records how it ended, and schedules the next run (after Retry-After, if any).
+    """
+    connection = JiraConnection.objects.select_related("team").filter(pk=connection_id).first()
+    if connection is None:
+        return
+    try:
+        jira_sync(connection=connection, full=full, trigger=trigger)
+    except SyncBusy:
+        return

@@ -1,0 +1,33 @@
+from django.urls import path
+
+from practices import views
+from practices.jira import views as jira_views
+
+app_name = "practices"
+
+urlpatterns = [
+    path("new/", views.team_create, name="team_create"),
+    path("<slug:slug>/", views.charter, name="charter"),
+    path("<slug:slug>/settings/", views.team_settings, name="team_settings"),
+    path("<slug:slug>/charter/history/", views.charter_history, name="charter_history"),
+    path("<slug:slug>/charter/compare/", views.charter_compare, name="charter_compare"),
+    path("<slug:slug>/charter/<slug:key>/", views.charter_section, name="charter_section"),
+    path(
+        "<slug:slug>/charter/<slug:key>/edit/",
+        views.charter_section_edit,
+        name="charter_section_edit",
+    ),
+    path("<slug:slug>/members/", views.members, name="members"),
+    path("<slug:slug>/members/<int:pk>/", views.member_update, name="member_update"),
+    path("<slug:slug>/members/<int:pk>/remove/", views.member_remove, name="member_remove"),
+    path("<slug:slug>/tickets/", jira_views.tickets, name="tickets"),
+    path("<slug:slug>/jira/", jira_views.jira_connection, name="jira_connection"),
+    path("<slug:slug>/jira/test/", jira_views.jira_connection_test, name="jira_connection_test"),
+    path(
+        "<slug:slug>/jira/review-statuses/",
+        jira_views.jira_review_statuses,
+        name="jira_review_statuses",
+    ),
+    path("<slug:slug>/jira/sync/", jira_views.jira_sync_now, name="jira_sync_now"),
+    path("<slug:slug>/jira/disconnect/", jira_views.jira_disconnect, name="jira_disconnect"),
+]

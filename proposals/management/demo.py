@@ -1,0 +1,118 @@
+"""Demo proposals for the demo team: one decided, one open with votes, one draft."""
+
+import datetime as dt
+
+from django.utils import timezone
+
+from proposals.services import proposals as services
+
+Option = services.OptionInput
+
+
+def load_demo_proposals(*, team, people) -> None:
+    lead, senior, dev1, dev2 = people["lead"], people["senior"], people["dev1"], people["dev2"]
+    now = timezone.now()
+
+    decided = services.proposal_create(
+        team=team,
+        author=senior,
+        driver=senior,
+        approver=lead,
+        impact="high",
+        title="Adopt trunk-based development",
+        due_at=now + dt.timedelta(days=2),
+        contributors=[dev1, dev2],
+        informed=[people["observer"]],
+        background="Feature branches live for a week on average and every merge hurts.",
+        relevant_data="- Median branch age: 6.5 days\n- 4 broken main builds last month",
+        options=[
+            Option(
+                title="Trunk-based with feature flags",
+                pros="- small merges\n- fast feedback",
+                cons="- flags to clean up",
+                cost="2 days of CI work",
+            ),
+            Option(
+                title="Keep GitFlow",
+                pros="- nothing to change",
+                cons="- merge pain stays",
+                cost="none",
+            ),
+        ],
+    )
+    services.proposal_open(proposal=decided, actor=senior)
+    first, _second = list(decided.options.all())
+    services.proposal_vote_cast(proposal=decided, voter=dev1, option_id=first.pk, stance="agree")
+    services.proposal_vote_cast(
+        proposal=decided,
+        voter=dev2,
+        option_id=first.pk,
+        stance="agree",
+        reason="Only if flags have owners.",
+    )
+    services.proposal_decide(
+        proposal=decided,
+        actor=lead,
+        option_id=first.pk,
+        block_answers={},
+        rationale="Short-lived branches cut our merge pain; flags get an owner and an expiry.",
+        review_on=(now + dt.timedelta(days=90)).date(),
+        action_items=[services.ActionItemInput(text="Add a flag expiry check to CI", owner=dev1)],
+    )
+
+    open_one = services.proposal_create(
+        team=team,
+        author=dev1,
+        driver=dev1,
+        approver=lead,
+        impact="medium",
+        title="Move session storage from PostgreSQL to Redis",
+        due_at=now + dt.timedelta(days=3),
+        contributors=[senior],
+        informed_emails=["cto@demo.test"],
+        background="Sessions are **40%** of our write load.",
+        options=[
+            Option(
+                title="Redis with persistence",
+                pros="- fast",
+                cons="- one more system to run",
+                cost="1 engineer-week",
+            ),
+            Option(
+                title="Tune PostgreSQL autovacuum",
+                pros="- nothing new",
+                cons="- load stays",
+                cost="2 days",
+            ),
+        ],
+    )
+    services.proposal_open(proposal=open_one, actor=dev1)
+    redis, postgres = list(open_one.options.all())
+    services.proposal_vote_cast(
+        proposal=open_one,
+        voter=senior,
+        option_id=redis.pk,
+        stance="agree",
+        reason="We already run Redis for Celery.",
+    )
+    services.proposal_vote_cast(
+        proposal=open_one,
+        voter=dev2,
+        option_id=postgres.pk,
+        stance="block",
+        reason="No backup plan for Redis yet.",
+    )
+    services.comment_add(
+        proposal=open_one, author=senior, body="What happens on a Redis failover, @dev2?"
+    )
+
+    services.proposal_create(
+        team=team,
+        author=dev2,
+        driver=dev2,
+        approver=lead,
+        impact="low",
+        title="Replace Jenkins with GitHub Actions",
+        due_at=now + dt.timedelta(days=10),
+        options=[Option(title="GitHub Actions"), Option(title="Stay on Jenkins")],
+    )

@@ -1,0 +1,282 @@
+"""DACI proposals, their options, votes, discussion and decision; design pages and reviews."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from practices.models import CharterRevision, Team
+from practices.revisions import RevisionFields
+
+User = settings.AUTH_USER_MODEL
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    OPEN = "open", "Open for input"
+    DECIDED = "decided", "Decided"
+    DECLINED = "declined", "Declined"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class Impact(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class Stance(models.TextChoices):
+    AGREE = "agree", "Agree"
+    ABSTAIN = "abstain", "Abstain"
+    DISAGREE = "disagree", "Disagree"
+    BLOCK = "block", "Block"
+
+
+class Proposal(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="proposals")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    impact = models.CharField(max_length=8, choices=Impact.choices, default=Impact.MEDIUM)
+    driver = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    approver = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    contributors = models.ManyToManyField(User, blank=True, related_name="+")
+    informed = models.ManyToManyField(User, blank=True, related_name="+")
+    informed_emails = models.JSONField(default=list, blank=True)
+    due_at = models.DateTimeField()
+    background = models.TextField(blank=True)
+    relevant_data = models.TextField(blank=True)
+    hide_tally = models.BooleanField("hide the tally until each person has voted", default=False)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Voting closes at the due date (or earlier, by the driver); the approver then decides.
+    voting_closed_at = models.DateTimeField(null=True, blank=True)
+    close_record = models.JSONField(default=dict, blank=True)
+    # The decision.
+    chosen_option = models.ForeignKey(
+        "Option", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rationale = models.TextField(blank=True)
+    # The approver's answer to each block vote, by voter id: a block must be answered.
+    block_answers = models.JSONField(default=dict, blank=True)
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    review_on = models.DateField(null=True, blank=True)
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supersedes"
+    )
+    # A charter change carried by the proposal, applied when it is decided for.
+    charter_section_key = models.CharField(max_length=32, blank=True)
+    charter_data = models.JSONField(null=True, blank=True)
+    charter_base_version = models.PositiveIntegerField(null=True, blank=True)
+    charter_revision = models.ForeignKey(
+        CharterRevision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Claimed before a notification is sent, so that a task run twice mails once.
+    close_notified_at = models.DateTimeField(null=True, blank=True)
+    outcome_notified_at = models.DateTimeField(null=True, blank=True)
+    review_reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "number"], name="proposal_number_per_team"),
+        ]
+        indexes = [
+            models.Index(fields=["team", "status", "-number"], name="proposal_team_status"),
+            models.Index(fields=["due_at"], name="proposal_open_due", condition=Q(status="open")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("proposals:detail", kwargs={"slug": self.team.slug, "number": self.number})
+
+    @property
+    def code(self) -> str:
+        return f"DACI-{self.number}"
+
+    @property
+    def is_voting(self) -> bool:
+        return self.status == Status.OPEN and self.voting_closed_at is None
+
+
+class Option(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="options")
+    position = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    pros = models.TextField(blank=True)
+    cons = models.TextField(blank=True)
+    cost = models.CharField("cost / effort", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Vote(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="votes")
+    voter = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    option = models.ForeignKey(Option, on_delete=models.CASCADE, related_name="votes")
+    stance = models.CharField(max_length=8, choices=Stance.choices)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "voter"], name="vote_one_per_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.voter} {self.stance} {self.option}"
+
+
+class Comment(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    mentions_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} on {self.proposal_id}"
+
+
+class Event(models.Model):
+    """One entry of a proposal's timeline: who did what, when."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "started the draft"
+        OPENED = "opened", "opened it for input"
+        VOTED = "voted", "voted"
+        VOTE_CHANGED = "vote_changed", "changed their vote"
+        CLOSED = "closed", "closed voting"
+        REOPENED = "reopened", "reopened voting"
+        APPROVER_CHANGED = "approver_changed", "changed the approver"
+        DECIDED = "decided", "decided"
+        DECLINED = "declined", "declined it"
+        WITHDRAWN = "withdrawn", "withdrew it"
+        SUPERSEDED = "superseded", "superseded it"
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.proposal_id}"
+
+
+class ActionItem(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="action_items")
+    text = models.CharField(max_length=300)
+    owner = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_on = models.DateField(null=True, blank=True)
+    done = models.BooleanField(default=False)
+    jira_key = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class PageStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    APPROVED = "approved", "Approved"
+    OBSOLETE = "obsolete", "Obsolete"
+
+
+class DesignPage(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="design_pages")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=PageStatus.choices, default=PageStatus.DRAFT)
+    proposal = models.OneToOneField(
+        Proposal, null=True, blank=True, on_delete=models.SET_NULL, related_name="design_page"
+    )
+    driver = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "number"], name="design_page_number_per_team"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "proposals:page_detail", kwargs={"slug": self.team.slug, "number": self.number}
+        )
+
+
+class DesignPageRevision(RevisionFields):
+    page = models.ForeignKey(DesignPage, on_delete=models.CASCADE, related_name="revisions")
+    title = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["page", "number"], name="design_revision_per_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.page_id} #{self.number}"
+
+
+class Review(models.Model):
+    class State(models.TextChoices):
+        REQUESTED = "requested", "Waiting"
+        APPROVED = "approved", "Approved"
+        CHANGES = "changes", "Changes requested"
+
+    page = models.ForeignKey(DesignPage, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=12, choices=State.choices, default=State.REQUESTED)
+    comment = models.TextField(blank=True)
+    # The page version the answer was given for; a newer revision makes it stale.
+    version = models.PositiveIntegerField(null=True, blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["page", "reviewer"], name="review_one_per_reviewer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} on {self.page_id}: {self.state}"

@@ -1,0 +1,1 @@
+"""Reads for proposals and design pages: see the modules of this package."""

@@ -1,0 +1,517 @@
+"""Every change to a DACI proposal: drafting, opening, voting, closing, deciding."""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from practices import services as practices_services
+from practices.charter.sections import section_spec
+from practices.models import CharterSection, Membership, Role, Team
+from practices.revisions import diff_hunks, text_diff
+from proposals import tasks
+from proposals.models import ActionItem, Comment, Event, Option, Proposal, Stance, Status, Vote
+from proposals.selectors.access import VOTING_ROLES
+from proposals.selectors.proposals import MENTION
+
+
+@dataclass(frozen=True)
+class OptionInput:
+    title: str
+    description: str = ""
+    pros: str = ""
+    cons: str = ""
+    cost: str = ""
+
+
+@dataclass(frozen=True)
+class ActionItemInput:
+    text: str
+    owner: AbstractBaseUser | None = None
+    due_on: dt.date | None = None
+
+
+def _event(proposal: Proposal, actor: AbstractBaseUser | None, kind: str, detail: str = "") -> None:
+    Event.objects.create(proposal=proposal, actor=actor, kind=kind, detail=detail[:300])
+
+
+def _roles(team: Team, users) -> dict[int, str]:
+    ids = [user.pk for user in users if user is not None]
+    return dict(
+        Membership.objects.filter(team=team, user_id__in=ids).values_list("user_id", "role")
+    )
+
+
+def _check_people(*, team: Team, driver, approver, contributors, informed) -> None:
+    roles = _roles(team, [driver, approver, *contributors, *informed])
+    errors = {}
+    if roles.get(driver.pk) not in VOTING_ROLES:
+        errors["driver"] = "The driver must be a member or lead of the team."
+    if roles.get(approver.pk) not in VOTING_ROLES:
+        errors["approver"] = "The approver must be a member or lead of the team."
+    if any(roles.get(user.pk) not in VOTING_ROLES for user in contributors):
+        errors["contributors"] = "Contributors must be members or leads of the team."
+    if any(user.pk not in roles for user in informed):
+        errors["informed"] = "Informed people must be in the team; add outsiders by email."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_options(options: list[OptionInput]) -> None:
+    titles = [option.title.strip() for option in options if option.title.strip()]
+    if len(titles) < 2:
+        raise ValidationError(
+            {"options": "Give at least two options: a decision needs an alternative."}
+        )
+    if len(set(map(str.lower, titles))) != len(titles):
+        raise ValidationError({"options": "Two options have the same title."})
+
+
+def _next_number(team: Team) -> int:
+    # Lock the team row: two drafts started at once get consecutive numbers.
+    Team.objects.select_for_update().filter(pk=team.pk).first()
+    return (Proposal.objects.filter(team=team).aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+@transaction.atomic
+def proposal_create(
+    *,
+    team: Team,
+    author: AbstractBaseUser,
+    title: str,
+    driver: AbstractBaseUser,
+    approver: AbstractBaseUser,
+    due_at: dt.datetime,
+    options: list[OptionInput],
+    impact: str = "medium",
+    contributors: list | tuple = (),
+    informed: list | tuple = (),
+    informed_emails: list[str] | tuple = (),
+    background: str = "",
+    relevant_data: str = "",
+    hide_tally: bool = False,
+    charter_change: tuple[CharterSection, dict[str, Any]] | None = None,
+) -> Proposal:
+    """A new draft with its options, numbered next in the team (``DACI-<n>``)."""
+    _check_people(
+        team=team, driver=driver, approver=approver, contributors=contributors, informed=informed
+    )
+    _check_options(options)
+    proposal = Proposal(
+        team=team,
+        number=_next_number(team),
+        title=title,
+        driver=driver,
+        approver=approver,
+        due_at=due_at,
+        impact=impact,
+        informed_emails=list(informed_emails),
+        background=background,
+        relevant_data=relevant_data,
+        hide_tally=hide_tally,
+        created_by=author,
+    )
+    if charter_change is not None:
+        section, data = charter_change
+        proposal.charter_section_key = section.key
+        proposal.charter_data = data
+        proposal.charter_base_version = section.version
+    proposal.save()
+    proposal.contributors.set(contributors)
+    proposal.informed.set(informed)
+    Option.objects.bulk_create(
+        Option(
+            proposal=proposal,
+            position=i,
+            title=o.title.strip(),
+            description=o.description,
+            pros=o.pros,
+            cons=o.cons,
+            cost=o.cost,
+        )
+        for i, o in enumerate(option for option in options if option.title.strip())
+    )
+    _event(proposal, author, Event.Kind.CREATED)
+    return proposal
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise PermissionDenied(message)
+
+
+@transaction.atomic
+def proposal_update(
+    *,
+    proposal: Proposal,
+    actor: AbstractBaseUser,
+    actor_role: str,
+    title: str,
+    approver: AbstractBaseUser,
+    due_at: dt.datetime,
+    options: list[OptionInput],
+    impact: str,
+    contributors,
+    informed,
+    informed_emails: list[str],
+    background: str,
+    relevant_data: str,
+    hide_tally: bool,
+) -> Proposal:
+    """The driver edits a draft or an open proposal; only a lead changes an open one's approver."""
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    _require(proposal.driver_id == actor.pk, "Only the driver edits the proposal.")
+    if proposal.status not in (Status.DRAFT, Status.OPEN):
+        raise ValidationError("A closed proposal can no longer be edited.")
+    approver_changed = approver.pk != proposal.approver_id
+    if approver_changed and proposal.status == Status.OPEN and actor_role != Role.LEAD:
+        raise ValidationError(
+            {"approver": "The proposal is open: only a lead can change its approver now."}
+        )
+    _check_people(
+        team=proposal.team,
+        driver=proposal.driver,
+        approver=approver,
+        contributors=contributors,
+        informed=informed,
+    )
+    _check_options(options)
+    existing = list(proposal.options.all())
+    kept_titles = {o.title.strip().lower() for o in options if o.title.strip()}
+    if proposal.status == Status.OPEN:
+        voted = [o for o in existing if o.votes.exists() and o.title.lower() not in kept_titles]
+        if voted:
+            raise ValidationError(
+                {"options": f"People voted for “{voted[0].title}”: it cannot be removed now."}
+            )
+    by_title = {o.title.lower(): o for o in existing}
+    keep = []
+    for position, option in enumerate(o for o in options if o.title.strip()):
+        row = by_title.get(option.title.strip().lower()) or Option(proposal=proposal)
+        row.position, row.title = position, option.title.strip()
+        row.description, row.pros, row.cons, row.cost = (
+            option.description,
+            option.pros,
+            option.cons,
+            option.cost,
+        )
+        row.save()
+        keep.append(row.pk)
+    proposal.options.exclude(pk__in=keep).delete()
+    if approver_changed:
+        _event(
+            proposal,
+            actor,
+            Event.Kind.APPROVER_CHANGED,
+            f"to {approver.get_full_name() or approver.email}",
+        )
+    for name, value in {
+        "title": title,
+        "approver": approver,
+        "due_at": due_at,
+        "impact": impact,
+        "informed_emails": informed_emails,
+        "background": background,
+        "relevant_data": relevant_data,
+        "hide_tally": hide_tally,
+    }.items():
+        setattr(proposal, name, value)
+    proposal.save()
+    proposal.contributors.set(contributors)
+    proposal.informed.set(informed)
+    return proposal
+
+
+@transaction.atomic
+def proposal_open(*, proposal: Proposal, actor: AbstractBaseUser) -> Proposal:
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    _require(proposal.driver_id == actor.pk, "Only the driver opens the proposal.")
+    if proposal.status != Status.DRAFT:
+        raise ValidationError("Only a draft can be opened.")
+    if proposal.due_at <= timezone.now():
+        raise ValidationError("The due date has passed: set a later one before opening.")
+    proposal.status = Status.OPEN
+    proposal.save(update_fields=["status", "updated_at"])
+    _event(proposal, actor, Event.Kind.OPENED)
+    return proposal
+
+
+@transaction.atomic
+def proposal_withdraw(*, proposal: Proposal, actor: AbstractBaseUser) -> Proposal:
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    _require(proposal.driver_id == actor.pk, "Only the driver withdraws the proposal.")
+    if proposal.status not in (Status.DRAFT, Status.OPEN):
+        raise ValidationError("Only a draft or an open proposal can be withdrawn.")
+    proposal.status = Status.WITHDRAWN
+    proposal.save(update_fields=["status", "updated_at"])
+    _event(proposal, actor, Event.Kind.WITHDRAWN)
+    return proposal
+
+
+def eligible_voter_ids(team: Team) -> list[int]:
+    return list(
+        Membership.objects.filter(team=team, role__in=VOTING_ROLES).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+@transaction.atomic
+def proposal_vote_cast(
+    *, proposal: Proposal, voter: AbstractBaseUser, option_id: int, stance: str, reason: str = ""
+) -> Vote:
+    """Records ``voter``'s vote, or changes it. One vote per person, while voting is open.
+
+    The proposal row is locked, so a vote never lands after the close; the unique
+    constraint makes a second row for the same person impossible even so.
+    """
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if not Membership.objects.filter(
+        team=proposal.team_id, user=voter, role__in=VOTING_ROLES
+    ).exists():
+        raise PermissionDenied("Only the team's members and leads vote.")
+    if not proposal.is_voting:
+        raise ValidationError("Voting is not open on this proposal.")
+    option = proposal.options.filter(pk=option_id).first()
+    if option is None:
+        raise ValidationError({"option": "Pick one of this proposal's options."})
+    if stance not in Stance.values:
+        raise ValidationError({"stance": "Pick agree, abstain, disagree or block."})
+    reason = reason.strip()
+    if stance in (Stance.DISAGREE, Stance.BLOCK) and not reason:
+        raise ValidationError({"reason": "Say why: a reason is required to disagree or block."})
+    existing = Vote.objects.filter(proposal=proposal, voter=voter).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                vote = Vote.objects.create(
+                    proposal=proposal, voter=voter, option=option, stance=stance, reason=reason
+                )
+        except IntegrityError:
+            existing = Vote.objects.get(proposal=proposal, voter=voter)
+        else:
+            _event(
+                proposal, voter, Event.Kind.VOTED, f"{vote.get_stance_display()}: {option.title}"
+            )
+            return vote
+    existing.option, existing.stance, existing.reason = option, stance, reason
+    existing.save(update_fields=["option", "stance", "reason", "updated_at"])
+    _event(
+        proposal, voter, Event.Kind.VOTE_CHANGED, f"{existing.get_stance_display()}: {option.title}"
+    )
+    return existing
+
+
+@transaction.atomic
+def proposal_close(*, proposal: Proposal, actor: AbstractBaseUser | None = None) -> bool:
+    """Closes voting and records who was eligible and who voted; asks the approver to decide.
+
+    Returns False when voting was already closed (safe to call twice, from beat or a person).
+    """
+    now = timezone.now()
+    closed = Proposal.objects.filter(
+        pk=proposal.pk, status=Status.OPEN, voting_closed_at__isnull=True
+    ).update(voting_closed_at=now)
+    if not closed:
+        return False
+    proposal.refresh_from_db()
+    proposal.close_record = {
+        "eligible": eligible_voter_ids(proposal.team),
+        "voted": list(proposal.votes.values_list("voter_id", flat=True)),
+    }
+    proposal.save(update_fields=["close_record"])
+    _event(proposal, actor, Event.Kind.CLOSED, "" if actor else "at the due date")
+    tasks.notify_approver_to_decide.delay_on_commit(proposal.pk)
+    return True
+
+
+def proposal_close_early(*, proposal: Proposal, actor: AbstractBaseUser) -> bool:
+    _require(proposal.driver_id == actor.pk, "Only the driver closes voting early.")
+    return proposal_close(proposal=proposal, actor=actor)
+
+
+@transaction.atomic
+def proposal_reopen(
+    *, proposal: Proposal, actor: AbstractBaseUser, due_at: dt.datetime
+) -> Proposal:
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    _require(proposal.driver_id == actor.pk, "Only the driver reopens voting.")
+    if proposal.status != Status.OPEN or proposal.voting_closed_at is None:
+        raise ValidationError("Only a proposal whose voting closed can be reopened.")
+    if due_at <= timezone.now():
+        raise ValidationError({"due_at": "Pick a new due date in the future."})
+    proposal.voting_closed_at = None
+    proposal.close_notified_at = None
+    proposal.due_at = due_at
+    proposal.save(update_fields=["voting_closed_at", "close_notified_at", "due_at", "updated_at"])
+    _event(
+        proposal,
+        actor,
+        Event.Kind.REOPENED,
+        f"until {timezone.localtime(due_at, proposal.team.tzinfo):%a %d %b %H:%M}",
+    )
+    return proposal
+
+
+def proposals_close_due(*, now: dt.datetime | None = None) -> int:
+    """Closes voting on every open proposal past its due date; what beat runs."""
+    now = now or timezone.now()
+    due = Proposal.objects.filter(
+        status=Status.OPEN, voting_closed_at__isnull=True, due_at__lte=now
+    ).only("pk", "team_id")
+    return sum(proposal_close(proposal=p) for p in due)
+
+
+def unanswered_blocks(proposal: Proposal, answers: dict[str, str]) -> list[Vote]:
+    blocks = proposal.votes.filter(stance=Stance.BLOCK).select_related("voter")
+    return [vote for vote in blocks if not (answers.get(str(vote.voter_id)) or "").strip()]
+
+
+@transaction.atomic
+def proposal_decide(
+    *,
+    proposal: Proposal,
+    actor: AbstractBaseUser,
+    option_id: int | None,
+    rationale: str,
+    block_answers: dict[str, str],
+    action_items: list[ActionItemInput] = (),
+    review_on: dt.date | None = None,
+) -> Proposal:
+    """The approver decides for an option (or declines with ``option_id=None``).
+
+    Every block vote must be answered. A charter change the proposal carries is applied
+    as a new charter revision, unless the section changed since the proposal was written.
+    """
+    proposal = Proposal.objects.select_for_update().select_related("team").get(pk=proposal.pk)
+    _require(proposal.approver_id == actor.pk, "Only the approver decides.")
+    if proposal.status != Status.OPEN:
+        raise ValidationError("Only an open proposal can be decided.")
+    if not rationale.strip():
+        raise ValidationError({"rationale": "Write the rationale: why this outcome."})
+    missing = unanswered_blocks(proposal, block_answers)
+    if missing:
+        names = ", ".join(v.voter.get_full_name() or v.voter.email for v in missing)
+        raise ValidationError({"block_answers": f"Answer every block before deciding: {names}."})
+    if proposal.voting_closed_at is None:
+        proposal_close(proposal=proposal, actor=actor)
+        proposal.refresh_from_db()
+    now = timezone.now()
+    if option_id is None:
+        proposal.status = Status.DECLINED
+        kind, detail = Event.Kind.DECLINED, ""
+    else:
+        option = proposal.options.filter(pk=option_id).first()
+        if option is None:
+            raise ValidationError({"option": "Pick one of this proposal's options."})
+        proposal.status = Status.DECIDED
+        proposal.chosen_option = option
+        kind, detail = Event.Kind.DECIDED, f"for “{option.title}”"
+    proposal.rationale = rationale
+    proposal.block_answers = {k: v.strip() for k, v in block_answers.items() if v.strip()}
+    proposal.decided_by, proposal.decided_at, proposal.review_on = actor, now, review_on
+    # A charter proposal's first option is "Adopt the change": deciding for it applies it.
+    adopts = proposal.chosen_option is not None and proposal.chosen_option.position == 0
+    if proposal.status == Status.DECIDED and proposal.charter_section_key and adopts:
+        proposal.charter_revision = _apply_charter_change(proposal, actor)
+    proposal.save()
+    ActionItem.objects.bulk_create(
+        ActionItem(proposal=proposal, text=item.text, owner=item.owner, due_on=item.due_on)
+        for item in action_items
+        if item.text.strip()
+    )
+    _event(proposal, actor, kind, detail)
+    tasks.notify_outcome.delay_on_commit(proposal.pk)
+    return proposal
+
+
+def _apply_charter_change(proposal: Proposal, actor: AbstractBaseUser):
+    section = CharterSection.objects.get(team=proposal.team, key=proposal.charter_section_key)
+    try:
+        return practices_services.charter_section_update(
+            section=section,
+            data=proposal.charter_data,
+            expected_version=proposal.charter_base_version,
+            author=actor,
+            message=f"{proposal.code}: {proposal.title}"[:200],
+        )
+    except practices_services.CharterConflict:
+        raise ValidationError(
+            "The charter section this proposal changes was edited after the proposal was "
+            "written. The driver should propose the change again from the current charter."
+        ) from None
+
+
+@transaction.atomic
+def proposal_supersede(
+    *, old: Proposal, new: Proposal, actor: AbstractBaseUser, actor_role: str
+) -> Proposal:
+    """Marks the decided ``old`` as superseded by the decided ``new``; links both ways."""
+    _require(
+        actor_role == Role.LEAD or new.approver_id == actor.pk,
+        "Only a lead or the new decision's approver marks a decision superseded.",
+    )
+    old = Proposal.objects.select_for_update().get(pk=old.pk)
+    new = Proposal.objects.get(pk=new.pk)
+    if old.team_id != new.team_id or old.pk == new.pk:
+        raise ValidationError({"new": "Pick another decision of this team."})
+    if old.status != Status.DECIDED or new.status != Status.DECIDED:
+        raise ValidationError({"new": "Only a decided proposal supersedes a decided one."})
+    old.status = Status.SUPERSEDED
+    old.superseded_by = new
+    old.save(update_fields=["status", "superseded_by", "updated_at"])
+    _event(old, actor, Event.Kind.SUPERSEDED, f"by {new.code}")
+    return old
+
+
+@transaction.atomic
+def comment_add(
+    *, proposal: Proposal, author: AbstractBaseUser, body: str, parent_id: int | None = None
+) -> Comment:
+    if not Membership.objects.filter(
+        team=proposal.team_id, user=author, role__in=VOTING_ROLES
+    ).exists():
+        raise PermissionDenied("Observers read the discussion; members and leads write in it.")
+    if proposal.status not in (Status.DRAFT, Status.OPEN):
+        raise ValidationError("The discussion closed with the decision.")
+    parent = None
+    if parent_id is not None:
+        parent = proposal.comments.filter(pk=parent_id, parent__isnull=True).first()
+        if parent is None:
+            raise ValidationError({"parent": "Reply to a comment of this proposal."})
+    comment = Comment.objects.create(proposal=proposal, author=author, parent=parent, body=body)
+    if MENTION.search(body):
+        tasks.notify_mentions.delay_on_commit(comment.pk)
+    return comment
+
+
+def charter_change_propose(
+    *, section: CharterSection, data: dict[str, Any], author: AbstractBaseUser, why: str = ""
+) -> Proposal:
+    """A draft proposal carrying a charter edit; deciding for it applies the edit."""
+    spec = section_spec(section.key)
+    change = "\n".join(
+        f"{tag} {line}"
+        for tag, line in diff_hunks(text_diff(spec.text(section.data), spec.text(data)))
+    )
+    team = section.team
+    due_day = timezone.localtime(timezone.now(), team.tzinfo).date() + dt.timedelta(days=7)
+    return proposal_create(
+        team=team,
+        author=author,
+        driver=author,
+        approver=author,
+        title=f"Charter: change {spec.title.lower()}"[:200],
+        due_at=dt.datetime.combine(due_day, dt.time(17, 0), tzinfo=team.tzinfo),
+        options=[
+            OptionInput(title="Adopt the change", description=f"```diff\n{change}\n```"),
+            OptionInput(title="Keep the charter as it is"),
+        ],
+        background=why,
+        charter_change=(section, data),
+    )

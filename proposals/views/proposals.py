@@ -1,0 +1,449 @@
+"""Pages for DACI proposals: list, write, vote, discuss, decide."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from practices.charter.sections import section_spec
+from practices.selectors import charter_section_get, membership_get_for_user
+from proposals.forms.proposals import (
+    ActionItemForm,
+    CommentForm,
+    DecideForm,
+    OptionFormSet,
+    ProposalFilterForm,
+    ProposalForm,
+    StatusForm,
+    VoteForm,
+)
+from proposals.models import Proposal, Status
+from proposals.selectors import proposals as selectors
+from proposals.selectors.access import can_take_part, proposal_get_for_user
+from proposals.services import proposals as services
+
+PAGE_SIZE = 20
+ACTION_ITEM_ROWS = 4
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _require_part(membership) -> None:
+    if not can_take_part(membership):
+        raise PermissionDenied("Observers read proposals; members and leads write them.")
+
+
+def _options(formset) -> list[services.OptionInput]:
+    return [
+        services.OptionInput(**{k: v for k, v in row.items() if k != "DELETE"})
+        for row in formset.cleaned_data
+        if row and row.get("title") and not row.get("DELETE")
+    ]
+
+
+@require_GET
+def proposal_list(request: HttpRequest, slug: str) -> HttpResponse:
+    membership = membership_get_for_user(slug=slug, user=request.user)
+    filters = ProposalFilterForm(request.GET)
+    filters.is_valid()
+    mine = request.GET.get("view") == "needs-my-vote"
+    proposals = selectors.proposal_list(
+        team=membership.team,
+        status=filters.cleaned_data.get("status", ""),
+        query=filters.cleaned_data.get("q", ""),
+        needs_vote_of=request.user if mine else None,
+    )
+    page = Paginator(proposals, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "proposals/list.html",
+        {
+            "team": membership.team,
+            "membership": membership,
+            "nav": "proposals",
+            "filters": filters,
+            "page": page,
+            "mine": mine,
+            "querystring": request.GET.urlencode(),
+        },
+    )
+
+
+@require_GET
+def decision_log(request: HttpRequest, slug: str) -> HttpResponse:
+    membership = membership_get_for_user(slug=slug, user=request.user)
+    page = Paginator(selectors.decision_log(team=membership.team), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "proposals/decision_log.html",
+        {
+            "team": membership.team,
+            "membership": membership,
+            "nav": "decisions",
+            "page": page,
+        },
+    )
+
+
+def _default_due(team) -> dict:
+    due = timezone.localtime(timezone.now(), team.tzinfo) + dt.timedelta(days=7)
+    return {"due_date": due.date(), "due_time": dt.time(17, 0)}
+
+
+@require_http_methods(["GET", "POST"])
+def proposal_create(request: HttpRequest, slug: str) -> HttpResponse:
+    membership = membership_get_for_user(slug=slug, user=request.user)
+    _require_part(membership)
+    team = membership.team
+    initial = {
+        **_default_due(team),
+        "approver": team.memberships.filter(role="lead").values_list("user_id", flat=True).first(),
+    }
+    form = ProposalForm(request.POST or None, team=team, initial=initial)
+    options = OptionFormSet(request.POST or None, prefix="options")
+    if request.method == "POST" and form.is_valid() and options.is_valid():
+        data = form.cleaned_data
+        try:
+            proposal = services.proposal_create(
+                team=team,
+                author=request.user,
+                driver=request.user,
+                title=data["title"],
+                approver=data["approver"],
+                due_at=form.due_at(),
+                options=_options(options),
+                impact=data["impact"],
+                contributors=list(data["contributors"]),
+                informed=list(data["informed"]),
+                informed_emails=data["informed_emails"],
+                background=data["background"],
+                relevant_data=data["relevant_data"],
+                hide_tally=data["hide_tally"],
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(
+                request, f"{proposal.code} saved as a draft. Open it when it is ready."
+            )
+            return redirect(proposal)
+    return render(
+        request,
+        "proposals/form.html",
+        {
+            "team": team,
+            "membership": membership,
+            "nav": "proposals",
+            "form": form,
+            "options": options,
+            "proposal": None,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def proposal_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    membership, proposal = proposal_get_for_user(slug=slug, number=number, user=request.user)
+    if proposal.driver_id != request.user.pk:
+        raise PermissionDenied("Only the driver edits the proposal.")
+    team = membership.team
+    local_due = timezone.localtime(proposal.due_at, team.tzinfo)
+    initial = {
+        "title": proposal.title,
+        "impact": proposal.impact,
+        "approver": proposal.approver_id,
+        "contributors": list(proposal.contributors.values_list("pk", flat=True)),
+        "informed": list(proposal.informed.values_list("pk", flat=True)),
+        "informed_emails": ", ".join(proposal.informed_emails),
+        "due_date": local_due.date(),
+        "due_time": local_due.time(),
+        "background": proposal.background,
+        "relevant_data": proposal.relevant_data,
+        "hide_tally": proposal.hide_tally,
+    }
+    form = ProposalForm(request.POST or None, team=team, initial=initial)
+    options = OptionFormSet(
+        request.POST or None,
+        prefix="options",
+        initial=None
+        if request.method == "POST"
+        else list(proposal.options.values("title", "description", "pros", "cons", "cost")),
+    )
+    if request.method == "POST" and form.is_valid() and options.is_valid():
+        data = form.cleaned_data
+        try:
+            services.proposal_update(
+                proposal=proposal,
+                actor=request.user,
+                actor_role=membership.role,
+                title=data["title"],
+                approver=data["approver"],
+                due_at=form.due_at(),
+                options=_options(options),
+                impact=data["impact"],
+                contributors=list(data["contributors"]),
+                informed=list(data["informed"]),
+                informed_emails=data["informed_emails"],
+                background=data["background"],
+                relevant_data=data["relevant_data"],
+                hide_tally=data["hide_tally"],
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, f"{proposal.code} saved.")
+            return redirect(proposal)
+    return render(
+        request,
+        "proposals/form.html",
+        {
+            "team": team,
+            "membership": membership,
+            "nav": "proposals",
+            "form": form,
+            "options": options,
+            "proposal": proposal,
+        },
+    )
+
+
+def _detail_context(request, membership, proposal, **extra) -> dict:
+    page = selectors.proposal_page(proposal=proposal, user=request.user)
+    my_vote = page.my_vote
+    vote_form = extra.pop("vote_form", None) or VoteForm(
+        options=page.options,
+        initial={"option": my_vote.option_id, "stance": my_vote.stance, "reason": my_vote.reason}
+        if my_vote
+        else None,
+    )
+    return {
+        "team": membership.team,
+        "membership": membership,
+        "nav": "proposals",
+        "proposal": proposal,
+        "page": page,
+        "vote_form": vote_form,
+        "comment_form": extra.pop("comment_form", None) or CommentForm(),
+        "can_vote": can_take_part(membership) and proposal.is_voting,
+        "can_comment": can_take_part(membership) and proposal.status in (Status.DRAFT, Status.OPEN),
+        "is_driver": proposal.driver_id == request.user.pk,
+        "is_approver": proposal.approver_id == request.user.pk,
+        "charter_spec": section_spec(proposal.charter_section_key)
+        if proposal.charter_section_key
+        else None,
+        **extra,
+    }
+
+
+@require_GET
+def proposal_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    membership, proposal = proposal_get_for_user(slug=slug, number=number, user=request.user)
+    return render(request, "proposals/detail.html", _detail_context(request, membership, proposal))
+
+
+@require_POST
+def proposal_status(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    membership, proposal = proposal_get_for_user(slug=slug, number=number, user=request.user)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(proposal)
+    action = form.cleaned_data["action"]
+    try:
+        if action == "open":
+            services.proposal_open(proposal=proposal, actor=request.user)
+        elif action == "withdraw":
+            services.proposal_withdraw(proposal=proposal, actor=request.user)
+        elif action == "close":
+            services.proposal_close_early(proposal=proposal, actor=request.user)
+        else:
+            due = dt.datetime.combine(
+                form.cleaned_data["due_date"], form.cleaned_data["due_time"] or dt.time(17, 0)
+            ).replace(tzinfo=membership.team.tzinfo)
+            services.proposal_reopen(proposal=proposal, actor=request.user, due_at=due)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(proposal)
+
+
+@vary_on_headers("HX-Request")
+@require_POST
+def proposal_vote(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    membership, proposal = proposal_get_for_user(slug=slug, number=number, user=request.user)
+    _require_part(membership)
+    form = VoteForm(request.POST, options=proposal.options.all())
+    saved = False
+    if form.is_valid():
+        try:
+            services.proposal_vote_cast(
+                proposal=proposal,
+                voter=request.user,
+                option_id=form.cleaned_data["option"],
+                stance=form.cleaned_data["stance"],
+                reason=form.cleaned_data["reason"],
+            )
+            saved = True
+        except ValidationError as error:
+            _apply_errors(form, error)
+    if not request.htmx:
+        if saved:
+            messages.success(
+                request, "Your vote is recorded. You can change it until voting closes."
+            )
+            return redirect(proposal)
+        return render(
+            request,
+            "proposals/detail.html",
+            _detail_context(request, membership, proposal, vote_form=form),
+        )
+    proposal.refresh_from_db()
+    context = _detail_context(
+        request, membership, proposal, vote_form=None if saved else form, vote_saved=saved
+    )
+    return render(request, "proposals/detail.html#voting", context)
+
+
+@vary_on_headers("HX-Request")
+@require_POST
+def proposal_comment(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    membership, proposal = proposal_get_for_user(slug=slug, number=number, user=request.user)
+    _require_part(membership)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.comment_add(
+                proposal=proposal,
+                author=request.user,
+                body=form.cleaned_data["body"],
+                parent_id=form.cleaned_data["parent"],
+            )
+            form = None
+        except ValidationError as error:
+            _apply_errors(form, error)
+    if not request.htmx:
+        if form is None:
+            return redirect(proposal.get_absolute_url() + "#discussion")
+        return render(
+            request,
+            "proposals/detail.html",
+            _detail_context(request, membership, proposal, comment_form=form),
+        )
+    context = _detail_context(request, membership, proposal, comment_form=form)
+    return render(request, "proposals/detail.html#discussion", context)
+
+
+@require_http_methods(["GET", "POST"])
+def proposal_decide(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    membership, proposal = proposal_get_for_user(slug=slug, number=number, user=request.user)
+    if proposal.approver_id != request.user.pk:
+        raise PermissionDenied("Only the approver decides.")
+    if proposal.status != Status.OPEN:
+        messages.error(request, "Only an open proposal can be decided.")
+        return redirect(proposal)
+    page = selectors.proposal_page(proposal=proposal, user=request.user)
+    form = DecideForm(request.POST or None, options=page.options, blocks=page.blocks)
+    items = [
+        ActionItemForm(request.POST or None, team=membership.team, prefix=f"item{i}")
+        for i in range(ACTION_ITEM_ROWS)
+    ]
+    if request.method == "POST" and form.is_valid() and all(item.is_valid() for item in items):
+        try:
+            services.proposal_decide(
+                proposal=proposal,
+                actor=request.user,
+                option_id=form.option_id(),
+                rationale=form.cleaned_data["rationale"],
+                block_answers=form.block_answers(),
+                review_on=form.cleaned_data["review_on"],
+                action_items=[
+                    services.ActionItemInput(**item.cleaned_data)
+                    for item in items
+                    if item.cleaned_data.get("text")
+                ],
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, f"{proposal.code} is decided; informed people get an email.")
+            return redirect(proposal)
+    return render(
+        request,
+        "proposals/decide.html",
+        {
+            "team": membership.team,
+            "membership": membership,
+            "nav": "proposals",
+            "proposal": proposal,
+            "page": page,
+            "form": form,
+            "items": items,
+        },
+    )
+
+
+@require_POST
+def proposal_supersede(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    membership, old = proposal_get_for_user(slug=slug, number=number, user=request.user)
+    raw = request.POST.get("new", "").upper().removeprefix("DACI-")
+    new = (
+        Proposal.objects.filter(team=membership.team, number=int(raw)).first()
+        if raw.isdigit()
+        else None
+    )
+    if new is None:
+        messages.error(request, "Give the number of a decided proposal of this team, e.g. DACI-12.")
+        return redirect(old)
+    try:
+        services.proposal_supersede(
+            old=old, new=new, actor=request.user, actor_role=membership.role
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{old.code} is now superseded by {new.code}.")
+    return redirect(old)
+
+
+@require_POST
+def charter_change_propose(request: HttpRequest, slug: str, key: str) -> HttpResponse:
+    """A lead turns a charter edit into a draft proposal instead of saving it."""
+    membership = membership_get_for_user(slug=slug, user=request.user)
+    if not membership.is_lead:
+        raise PermissionDenied("Only the team's leads change the charter.")
+    section = charter_section_get(team=membership.team, key=key)
+    spec = section_spec(key)
+    editor = spec.editor(data=section.data, version=section.version, post=request.POST)
+    if not editor.is_valid():
+        return render(
+            request,
+            "practices/section_edit.html",
+            {
+                "team": membership.team,
+                "membership": membership,
+                "spec": spec,
+                "section": section,
+                "editor": editor,
+            },
+        )
+    proposal = services.charter_change_propose(
+        section=section, data=editor.to_data(), author=request.user, why=editor.message
+    )
+    messages.success(request, f"{proposal.code} drafted with your change. Review it, then open it.")
+    response = redirect("proposals:edit", slug=slug, number=proposal.number)
+    if request.htmx:
+        response = HttpResponse(status=204, headers={"HX-Redirect": response["Location"]})
+    return response

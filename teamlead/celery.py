@@ -1,0 +1,22 @@
+"""The Celery app, configured from Django's settings under the ``CELERY_`` namespace."""
+
+import os
+from pathlib import Path
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "teamlead.settings")
+
+app = Celery("teamlead")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _create_filesystem_broker_folders(sender: Celery, **kwargs) -> None:
+    # kombu's filesystem transport (the embedded default) expects its folders to exist,
+    # in the web process that publishes as much as in the worker that consumes.
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "control_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)

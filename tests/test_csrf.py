@@ -1,0 +1,44 @@
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from practices.models import Membership
+from tests.test_permissions import MATRIX, MEMBER_PK, snapshot
+
+POSTS = [(name, row) for name, rows in MATRIX.items() for row in rows if row.method == "post"]
+ANONYMOUS_FORMS = [
+    ("login", {"username": "lead@example.com", "password": "x"}),
+    ("password_reset", {"email": "lead@example.com"}),
+]
+
+
+@pytest.mark.parametrize(("name", "row"), POSTS, ids=[name for name, _ in POSTS])
+def test_every_form_refuses_a_post_without_a_csrf_token(people, name, row):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(people.lead)
+    member_pk = Membership.objects.get(team=people.team, user=people.member).pk
+    url = reverse(name, args=[member_pk if arg == MEMBER_PK else arg for arg in row.args])
+    before = snapshot()
+    response = client.post(url, row.data)
+    assert response.status_code == 403
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(("name", "data"), ANONYMOUS_FORMS)
+def test_sign_in_forms_refuse_a_post_without_a_csrf_token(people, name, data):
+    response = Client(enforce_csrf_checks=True).post(reverse(name), data)
+    assert response.status_code == 403
+
+
+def test_htmx_requests_carry_the_token_from_the_body(people):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(people.lead)
+    page = client.get(reverse("practices:charter", args=["pay"]))
+    token = page.text.split('"X-CSRFToken": "', 1)[1].split('"', 1)[0]
+    response = client.post(
+        reverse("practices:charter_section_edit", args=["pay", "retros"]),
+        {"version": "0"},
+        HTTP_HX_REQUEST="true",
+        HTTP_X_CSRFTOKEN=token,
+    )
+    assert response.status_code == 200
