@@ -60,12 +60,13 @@ def test_many_concurrent_saves_leave_a_gapless_history(people):
 
     def editor(i):
         try:
-            for _ in range(5):
+            for round_ in range(5):
                 mine = CharterSection.objects.get(pk=section.pk)
                 try:
                     services.charter_section_update(
                         section=mine,
-                        data={**mine.data, "planning": f"editor {i}"},
+                        # New text every round: saving what is already there is refused.
+                        data={**mine.data, "planning": f"editor {i}, round {round_}"},
                         expected_version=mine.version,
                         author=people.lead,
                     )
