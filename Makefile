@@ -31,6 +31,8 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/pages.py
+	$(PY) bench/reminders.py
+	$(PY) bench/jira_sync.py
 
 clean:
 	rm -rf $(VENV) var db.sqlite3 staticfiles

@@ -1,6 +1,7 @@
 """How fast the team pages answer over HTTP, against a floor page in the same server.
 
-Seeds one team through the app's services (a charter with 1,000 revisions), starts
+Seeds one team through the app's services (a charter with 1,000 revisions; a proposal
+with 8 options, 60 votes and 200 comments among 5,000 proposals), starts
 gunicorn (2 sync workers) on a free loopback port, signs in over HTTP like a browser,
 then times the pages one request at a time. The floor (``bench/urls.py``) is a page
 with one query and a tiny template behind the same middleware: a page's p95 divided
@@ -100,9 +101,18 @@ def plain_page(url_name: str) -> Callable[[Seeded], str]:
 
 
 # Add a page here (and a seeder below if it needs data) and it is timed and counted.
+def proposal_page(seeded: Seeded) -> str:
+    from django.urls import reverse
+
+    return reverse("proposals:detail", args=[seeded.team_slug, seeded.figures["big_proposal"]])
+
+
 PAGES: list[Page] = [
     Page("charter", team_page("practices:charter")),
     Page("history", team_page("practices:charter_history")),
+    Page("proposal", proposal_page),
+    Page("proposals", team_page("proposals:list")),
+    Page("decisions", team_page("proposals:decision_log")),
 ]
 FLOOR = Page("floor", plain_page("bench_floor"))
 
@@ -331,8 +341,128 @@ def seed_charter_1000(seeded: Seeded) -> None:
     seed_charter(seeded, revisions=1000)
 
 
+PROPOSALS = 5000  # in the team, the big one included
+BIG_OPTIONS, BIG_VOTES, BIG_COMMENTS = 8, 60, 200
+TITLES = [
+    "Move sessions to Redis",
+    "Adopt trunk-based development",
+    "Split the billing worker",
+    "Replace the cron box with Celery beat",
+    "Use feature flags for every rollout",
+    "Drop Python 3.9 support",
+    "Shorter iterations for the payments squad",
+    "Contract tests between ledger and payouts",
+]
+
+
+def seed_proposals(seeded: Seeded) -> None:
+    """The proposal page at its large size and a long list.
+
+    One open proposal is made through the services the views call: 8 options, a vote
+    from each of 60 members, 200 comments (one in four a reply). The other 4,999 are
+    bulk-inserted with two options each, in every status, the way the list test does.
+    """
+    import datetime as dt
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from practices.models import Membership, Team
+    from proposals.models import Option, Proposal, Status
+    from proposals.services import proposals as services
+
+    User = get_user_model()
+    team = Team.objects.get(slug=seeded.team_slug)
+    lead = User.objects.get(email=seeded.lead_email)
+    voters = User.objects.bulk_create(
+        User(username=f"voter{i}@bench.test", email=f"voter{i}@bench.test", password="!")
+        for i in range(BIG_VOTES)
+    )
+    Membership.objects.bulk_create(
+        Membership(team=team, user=user, role="member") for user in voters
+    )
+    big = services.proposal_create(
+        team=team,
+        author=lead,
+        driver=lead,
+        approver=lead,
+        title="Pick the message broker for the ledger events",
+        due_at=timezone.now() + dt.timedelta(days=7),
+        background=NOTES[0] + "\n\n" + NOTES[6],
+        options=[
+            services.OptionInput(
+                title=f"Broker {i + 1}",
+                description=NOTES[i % len(NOTES)],
+                pros="Managed; the team knows it.",
+                cons="Cost grows with traffic.",
+                cost=f"{i + 2} weeks",
+            )
+            for i in range(BIG_OPTIONS)
+        ],
+    )
+    services.proposal_open(proposal=big, actor=lead)
+    option_ids = list(big.options.values_list("pk", flat=True))
+    stances = ["agree", "agree", "abstain", "disagree"]
+    for i, voter in enumerate(voters):
+        stance = stances[i % len(stances)]
+        services.proposal_vote_cast(
+            proposal=big,
+            voter=voter,
+            option_id=option_ids[i % len(option_ids)],
+            stance=stance,
+            reason="It adds an on-call burden." if stance == "disagree" else "",
+        )
+    parents = []
+    for i in range(BIG_COMMENTS):
+        parent = parents[-1] if i % 4 == 3 else None
+        comment = services.comment_add(
+            proposal=big,
+            author=voters[i % len(voters)],
+            body=NOTES[i % len(NOTES)],
+            parent_id=parent,
+        )
+        if parent is None:
+            parents.append(comment.pk)
+    now = timezone.now()
+    statuses = [Status.DECIDED, Status.OPEN, Status.DRAFT, Status.DECLINED, Status.WITHDRAWN]
+    rest = Proposal.objects.bulk_create(
+        Proposal(
+            team=team,
+            number=big.number + 1 + i,
+            title=f"{TITLES[i % len(TITLES)]} ({i + 1})",
+            status=statuses[i % len(statuses)],
+            driver=voters[i % len(voters)],
+            approver=lead,
+            created_by=voters[i % len(voters)],
+            due_at=now + dt.timedelta(days=i % 30 - 15),
+            background=NOTES[i % len(NOTES)],
+            rationale=NOTES[(i + 3) % len(NOTES)] if i % len(statuses) == 0 else "",
+            decided_by=lead if i % len(statuses) == 0 else None,
+            decided_at=now - dt.timedelta(hours=i) if i % len(statuses) == 0 else None,
+        )
+        for i in range(PROPOSALS - 1)
+    )
+    Option.objects.bulk_create(
+        Option(proposal=proposal, position=position, title=f"Option {'AB'[position]}")
+        for proposal in rest
+        for position in range(2)
+    )
+    seeded.figures.update(
+        {
+            "big_proposal": big.number,
+            "proposals": PROPOSALS,
+            "big_proposal_options": BIG_OPTIONS,
+            "big_proposal_votes": big.votes.count(),
+            "big_proposal_comments": big.comments.count(),
+        }
+    )
+
+
 # (area, seeder) pairs, run in order after seed_team; each is timed as seed_<area>_s.
-SEEDERS: list[tuple[str, Callable[[Seeded], None]]] = [("charter", seed_charter_1000)]
+SEEDERS: list[tuple[str, Callable[[Seeded], None]]] = [
+    ("charter", seed_charter_1000),
+    ("proposals", seed_proposals),
+]
 
 
 # -- the database --------------------------------------------------------------------

@@ -5,7 +5,7 @@ switched off; nh3 then keeps only an allow-list of tags and attributes and only
 http(s) and mailto links, so no user text can run script in a reader's browser.
 """
 
-from functools import cache
+from functools import cache, lru_cache
 
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -31,6 +31,13 @@ def render_markdown(source: str) -> SafeString:
     """HTML for ``source``, safe to put in a page as it is."""
     if not source:
         return mark_safe("")  # nosec B308 B703 - empty string
+    return _render(source)
+
+
+# The output depends on the text alone, and a busy page (a proposal with 200 comments)
+# renders the same texts on every request: keep the most recent ones per process.
+@lru_cache(maxsize=4096)
+def _render(source: str) -> SafeString:
     html = _parser().render(source)
     clean = nh3.clean(
         html,

@@ -1,9 +1,11 @@
 """Teams, memberships and the team charter with its revisions."""
 
 import zoneinfo
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
@@ -303,3 +305,346 @@ FAILED_OUTCOMES = frozenset(
         JiraSyncOutcome.INTERRUPTED,
     }
 )
+
+
+# -- Retros ----------------------------------------------------------------------------
+
+RETRO_BOARD_GRACE = timedelta(hours=2)
+
+
+class Retro(models.Model):
+    """One occurrence of a team's retrospective.
+
+    ``slot_at`` is the time the charter's cadence gives (UTC); it identifies the
+    occurrence so a rescheduling run finds it again. ``starts_at`` is when it really
+    happens: the slot, unless a lead moved this one occurrence.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="retros")
+    slot_at = models.DateTimeField()
+    starts_at = models.DateTimeField()
+    duration_minutes = models.PositiveSmallIntegerField(default=60)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    skipped = models.BooleanField(default=False)
+    moved = models.BooleanField(default=False)
+    # Bumped by every change to the board, so a polling page asks "anything new?" cheaply.
+    board_version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "slot_at"], name="retro_one_per_slot"),
+        ]
+        indexes = [models.Index(fields=["team", "starts_at"], name="retro_team_starts")]
+
+    def __str__(self) -> str:
+        return f"{self.team} retro {self.starts_at:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("retro_board", kwargs={"slug": self.team.slug, "pk": self.pk})
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def local_starts_at(self):
+        return self.starts_at.astimezone(self.tzinfo)
+
+    @property
+    def ends_at(self):
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def board_closes_at(self):
+        # Cards and dots are taken until a while after the end: meetings run over.
+        return self.ends_at + RETRO_BOARD_GRACE
+
+    def board_is_open(self, now) -> bool:
+        return not self.skipped and now < self.board_closes_at
+
+    def has_started(self, now) -> bool:
+        return self.starts_at <= now
+
+
+class RetroColumn(models.TextChoices):
+    WENT_WELL = "went_well", "Went well"
+    TO_IMPROVE = "to_improve", "To improve"
+    IDEAS = "ideas", "Ideas"
+
+
+class RetroCardGroup(models.Model):
+    retro = models.ForeignKey(Retro, on_delete=models.CASCADE, related_name="groups")
+    column = models.CharField(max_length=16, choices=RetroColumn.choices)
+    title = models.CharField(max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RetroCard(models.Model):
+    """A card on a retro board.
+
+    An anonymous card stores no author at all (``author`` is null), so nobody — a
+    lead, an admin or the database — can tell who wrote it.
+    """
+
+    retro = models.ForeignKey(Retro, on_delete=models.CASCADE, related_name="cards")
+    column = models.CharField(max_length=16, choices=RetroColumn.choices)
+    text = models.TextField(max_length=1000)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    anonymous = models.BooleanField(default=False)
+    group = models.ForeignKey(
+        RetroCardGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="cards"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(anonymous=False) | models.Q(author__isnull=True),
+                name="retro_card_anonymous_has_no_author",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+RETRO_DOTS_PER_MEMBER = 3
+
+
+class RetroVote(models.Model):
+    """One dot a member put on a card.
+
+    Each member has ``RETRO_DOTS_PER_MEMBER`` numbered dots per retro; a vote takes a
+    free dot number. The unique (retro, voter, dot) key and the range check make the
+    limit hold even when two clicks race.
+    """
+
+    retro = models.ForeignKey(Retro, on_delete=models.CASCADE, related_name="votes")
+    card = models.ForeignKey(RetroCard, on_delete=models.CASCADE, related_name="votes")
+    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    dot = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["retro", "voter", "dot"], name="retro_vote_one_per_dot"
+            ),
+            models.UniqueConstraint(fields=["card", "voter"], name="retro_vote_one_per_card"),
+            models.CheckConstraint(
+                condition=models.Q(dot__gte=1, dot__lte=RETRO_DOTS_PER_MEMBER),
+                name="retro_vote_dot_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"dot {self.dot} on {self.card_id}"
+
+
+class ActionItemStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+    CARRIED = "carried", "Carried over"
+    DROPPED = "dropped", "Dropped"
+
+
+class RetroActionItem(models.Model):
+    """Something the team agreed to do at a retro; the next retro reviews it.
+
+    Carrying an item over closes it here (status ``carried``) and opens a copy in the
+    retro that reviewed it, so each retro keeps the record of what it decided.
+    """
+
+    retro = models.ForeignKey(Retro, on_delete=models.CASCADE, related_name="action_items")
+    text = models.CharField(max_length=300)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=8, choices=ActionItemStatus.choices, default=ActionItemStatus.OPEN
+    )
+    reviewed_in = models.ForeignKey(
+        Retro, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviewed_items"
+    )
+    carried_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["retro", "status"], name="retro_action_status")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class TeamCalendar(models.Model):
+    """The secret address of a team's calendar feed; rotating it replaces the token."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="calendar")
+    token = models.CharField(max_length=64, unique=True)
+    rotated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.team} calendar"
+
+
+# -- Reminders -------------------------------------------------------------------------
+
+
+class ReminderDelivery(models.TextChoices):
+    NOW = "now", "Email right away"
+    DIGEST = "digest", "In my daily digest"
+    OFF = "off", "Off"
+
+
+class ReminderState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped (turned off)"
+
+
+class Reminder(models.Model):
+    """One reminder email (or digest entry) for one person and occasion.
+
+    The unique key (kind, object, person, occasion) makes "never twice" true whoever
+    plans it: a second planner run, or two beat processes, insert nothing new. A worker
+    claims the row (``claimed_at`` + ``claim_token``, by a conditional UPDATE) before
+    sending and marks it sent once the mail server accepted; a claim older than the
+    claim timeout was left by a crash and is taken again (see ``practices.reminders``).
+    """
+
+    kind = models.CharField(max_length=32)
+    object_id = models.BigIntegerField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    occasion = models.CharField(max_length=64)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="reminders")
+    delivery = models.CharField(max_length=8, choices=ReminderDelivery.choices)
+    state = models.CharField(
+        max_length=8, choices=ReminderState.choices, default=ReminderState.PENDING
+    )
+    # When the reminder fell due, and the earliest it may go out (a digest's hour, a backoff).
+    due_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField()
+    queued_at = models.DateTimeField(null=True, blank=True)
+    # The planner run that queued it: each run sends exactly the rows its UPDATE took.
+    queue_token = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    # What the finder knew when planning (e.g. the tickets of a stuck-in-review digest).
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "object_id", "user", "occasion"],
+                name="reminder_one_per_occasion",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(state="pending"),
+                name="reminder_pending_next",
+            ),
+            models.Index(
+                fields=["queue_token"],
+                condition=models.Q(state="pending"),
+                name="reminder_pending_queue",
+            ),
+            models.Index(
+                fields=["claim_token"],
+                condition=models.Q(state="pending"),
+                name="reminder_pending_claim",
+            ),
+            models.Index(fields=["team", "-created_at"], name="reminder_team_recent"),
+            models.Index(fields=["user", "-created_at"], name="reminder_user_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id} → {self.user_id} ({self.occasion}): {self.state}"
+
+
+class ReminderPreference(models.Model):
+    """How one person wants one kind of reminder; no row means the kind's default."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_preferences"
+    )
+    kind = models.CharField(max_length=32)
+    delivery = models.CharField(max_length=8, choices=ReminderDelivery.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind"], name="reminder_preference_one_per_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}: {self.delivery}"
+
+
+class ReminderProfile(models.Model):
+    """A person's time zone for dates in reminders, and the hour of their daily digest."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_profile"
+    )
+    # Blank: the time zone of the team the reminder is about.
+    time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
+    digest_hour = models.PositiveSmallIntegerField(
+        default=8, validators=[MinValueValidator(0), MaxValueValidator(23)]
+    )
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.time_zone or 'team time'}, digest at {self.digest_hour}"
+
+
+class ReminderTeamSettings(models.Model):
+    """A team's reminder settings, chosen by a lead."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="reminder_settings")
+    retro_days_before = models.PositiveSmallIntegerField(
+        "retro reminder, days before",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(14)],
+    )
+
+    class Meta:
+        verbose_name_plural = "reminder team settings"
+
+    def __str__(self) -> str:
+        return f"{self.team}: retro reminder {self.retro_days_before} days before"
+
+
+class Heartbeat(models.Model):
+    """The last tick of a periodic process (beat): a scheduler that stopped shows here."""
+
+    name = models.CharField(max_length=32, unique=True)
+    ticked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.ticked_at:%Y-%m-%d %H:%M:%S}"

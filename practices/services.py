@@ -11,6 +11,8 @@ from django.utils import timezone
 from practices import tasks
 from practices.charter.sections import SECTIONS, section_spec
 from practices.models import CharterRevision, CharterSection, Membership, Role, Team
+from practices.retros import tasks as retro_tasks
+from practices.retros.services import retro_schedule
 from practices.revisions import text_diff, version_claim
 
 
@@ -44,6 +46,8 @@ def team_create(*, user: AbstractBaseUser, name: str, slug: str, time_zone: str)
             data["time_zone"] = time_zone
         sections.append(CharterSection(team=team, key=spec.key, data=data))
     CharterSection.objects.bulk_create(sections)
+    # Its retros get scheduled by a worker, off the request.
+    retro_tasks.retro_schedule_team.delay_on_commit(team.pk)
     return team
 
 
@@ -165,4 +169,7 @@ def charter_section_update(
     section.version = new_version
     section.updated_at = now
     section.updated_by = author
+    if section.key == "retros":
+        # A new cadence moves the upcoming retros now; the ones held stay as they were.
+        retro_schedule(team=section.team, now=now)
     return revision

@@ -79,3 +79,47 @@ def sync_jira_connection(connection_id: int, full: bool = False, trigger: str = 
         jira_sync(connection=connection, full=full, trigger=trigger)
     except SyncBusy:
         return
+
+
+# -- Reminders --------------------------------------------------------------------------
+
+
+@shared_task(autoretry_for=DATABASE_ERRORS, retry_backoff=10, retry_jitter=True, max_retries=3)
+def plan_reminders() -> int:
+    """Run by beat every few minutes: records what is due and queues the sends.
+
+    Safe twice and in two beat processes; see ``practices.reminders.planner``.
+    """
+    from practices.reminders.planner import reminder_plan
+
+    plan = reminder_plan()
+    for reminder_id in plan.send_ids:
+        send_reminder.delay(reminder_id)
+    for user_id in plan.digest_user_ids:
+        send_reminder_digest.delay(user_id)
+    return plan.planned
+
+
+# Mail-server failures are not retried by Celery (that would wait in the broker with a
+# countdown): the row records the failure and the planner queues it again after a backoff.
+@shared_task(soft_time_limit=100, time_limit=120)
+def send_reminder(reminder_id: int) -> bool:
+    """Sends one reminder at most once; a second delivery of the task finds it claimed."""
+    from practices.reminders.delivery import reminder_send
+
+    return reminder_send(reminder_id=reminder_id)
+
+
+@shared_task(soft_time_limit=100, time_limit=120)
+def send_reminder_digest(user_id: int) -> bool:
+    """Bundles the person's due digest reminders into one email, once."""
+    from practices.reminders.delivery import reminder_digest_send
+
+    return reminder_digest_send(user_id=user_id)
+
+
+@shared_task(ignore_result=True)
+def beat_heartbeat() -> None:
+    from practices.reminders.heartbeat import heartbeat_tick
+
+    heartbeat_tick()

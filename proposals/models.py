@@ -1,9 +1,12 @@
 """DACI proposals, their options, votes, discussion and decision; design pages and reviews."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from practices.models import CharterRevision, Team
 from practices.revisions import RevisionFields
@@ -188,7 +191,30 @@ class Event(models.Model):
         return f"{self.kind} on {self.proposal_id}"
 
 
+class JiraState(models.TextChoices):
+    NONE = "none", "Not in Jira"
+    QUEUED = "queued", "Waiting to be created in Jira"
+    CREATING = "creating", "Being created in Jira"
+    CREATED = "created", "In Jira"
+    FAILED = "failed", "Could not be created in Jira"
+
+
+JIRA_PENDING = (JiraState.QUEUED, JiraState.CREATING)
+# A claim older than this is abandoned (its worker died): it may be taken over. Well
+# above the Jira task's hard time limit, so a live worker is never overtaken.
+JIRA_CLAIM_STALE_AFTER = dt.timedelta(minutes=10)
+
+
 class ActionItem(models.Model):
+    """Something to do after a decision; it may be sent to Jira once, and stays linked.
+
+    Its Jira ticket is created by a Celery task. ``jira_state`` moves none/failed →
+    queued (the button) → creating (a worker's claim, at ``jira_claimed_at``) → created
+    or failed, each step a conditional UPDATE. ``jira_marker`` is a label put on the
+    ticket: a run that lost Jira's answer finds the ticket by it instead of creating
+    another one.
+    """
+
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="action_items")
     text = models.CharField(max_length=300)
     owner = models.ForeignKey(
@@ -196,13 +222,56 @@ class ActionItem(models.Model):
     )
     due_on = models.DateField(null=True, blank=True)
     done = models.BooleanField(default=False)
+    jira_state = models.CharField(max_length=10, choices=JiraState.choices, default=JiraState.NONE)
     jira_key = models.CharField(max_length=40, blank=True)
+    jira_id = models.CharField(max_length=40, blank=True)
+    jira_url = models.URLField(max_length=500, blank=True)
+    jira_error = models.CharField(max_length=500, blank=True)
+    jira_claimed_at = models.DateTimeField(null=True, blank=True)
+    jira_marker = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(jira_state__in=JiraState.values), name="action_item_jira_state_valid"
+            ),
+            # Linked to a ticket exactly when created: "created" always says which one.
+            models.CheckConstraint(
+                condition=(Q(jira_state=JiraState.CREATED) & ~Q(jira_key=""))
+                | (~Q(jira_state=JiraState.CREATED) & Q(jira_key="")),
+                name="action_item_jira_key_iff_created",
+            ),
+            models.CheckConstraint(
+                condition=~Q(jira_state__in=JIRA_PENDING) | Q(jira_claimed_at__isnull=False),
+                name="action_item_jira_pending_is_claimed",
+            ),
+            # One Jira ticket (its URL names the site) is linked to one action item at most.
+            models.UniqueConstraint(
+                fields=["jira_url"], condition=~Q(jira_url=""), name="action_item_one_per_ticket"
+            ),
+            models.UniqueConstraint(
+                fields=["jira_marker"],
+                condition=~Q(jira_marker=""),
+                name="action_item_jira_marker_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.text
+
+    @property
+    def jira_pending(self) -> bool:
+        return self.jira_state in JIRA_PENDING
+
+    @property
+    def jira_stuck(self) -> bool:
+        """Queued or claimed so long ago that its worker must have died: may be retried."""
+        return (
+            self.jira_pending
+            and self.jira_claimed_at is not None
+            and self.jira_claimed_at < timezone.now() - JIRA_CLAIM_STALE_AFTER
+        )
 
 
 class PageStatus(models.TextChoices):

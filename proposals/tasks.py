@@ -1,4 +1,5 @@
-"""Proposal work done by Celery: closing due votes and the emails around a decision.
+"""Proposal work done by Celery: closing due votes, the emails around a decision, and
+creating action items' tickets in Jira.
 
 Each notification is claimed with a conditional UPDATE before it is sent and released if
 sending fails, so a task delivered twice sends once and a failed send is retried.
@@ -7,11 +8,13 @@ sending fails, so a task delivered twice sends once and a failed send is retried
 import smtplib
 
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from practices.jira.client import JiraTransientError
 from proposals import emails
-from proposals.models import Comment, Proposal
+from proposals.models import JIRA_CLAIM_STALE_AFTER, Comment, Proposal, Status
 
 MAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError)
 RETRY = {"autoretry_for": MAIL_ERRORS, "retry_backoff": 30, "retry_jitter": True, "max_retries": 6}
@@ -41,10 +44,11 @@ def close_due_proposals() -> int:
 @shared_task(**RETRY)
 def notify_approver_to_decide(proposal_id: int) -> None:
     proposal = Proposal.objects.select_related("team", "approver").filter(pk=proposal_id).first()
-    if proposal is None:
+    # Deciding closes voting too: an approver who has just decided is not asked to.
+    if proposal is None or proposal.status != Status.OPEN:
         return
     _send_claimed(
-        Proposal.objects.filter(pk=proposal_id),
+        Proposal.objects.filter(pk=proposal_id, status=Status.OPEN),
         "close_notified_at",
         lambda: emails.approver_asked_to_decide(proposal=proposal),
     )
@@ -101,3 +105,45 @@ def remind_decision_review(proposal_id: int) -> None:
         "review_reminded_at",
         lambda: emails.decision_review_due(proposal=proposal),
     )
+
+
+# A Jira POST is not idempotent: each try first looks for the ticket by its marker. So
+# every retry waits at least JIRA_RETRY_MIN_WAIT, for Jira's search to see a ticket a lost
+# try made, plus an exponential backoff with full jitter (what autoretry's retry_jitter
+# gives, which alone may wait ~0 s). Waits stay under the claim's staleness window, so an
+# item waiting for its next try does not look abandoned; the time limit keeps a live try
+# well inside it too.
+JIRA_RETRY_MIN_WAIT = 15
+JIRA_RETRY = {
+    "retry_backoff": 30,
+    "retry_backoff_max": 5 * 60,
+    "max_retries": 6,
+    "soft_time_limit": 3 * 60,
+    "time_limit": 4 * 60,
+}
+
+
+@shared_task(bind=True, **JIRA_RETRY)
+def create_action_item_in_jira(self, item_id: int) -> str:
+    """Creates an action item's Jira ticket, or links the one an earlier try created."""
+    from proposals.services.action_items import ClaimBusy, action_item_jira_push
+
+    last_try = self.request.retries >= self.max_retries
+    try:
+        return action_item_jira_push(item_id=item_id, last_try=last_try)
+    except ClaimBusy as busy:
+        if last_try:
+            return "busy"
+        # Another delivery holds the claim; if its worker died, the claim goes stale.
+        seconds = JIRA_CLAIM_STALE_AFTER.total_seconds() + 30
+        raise self.retry(exc=busy, countdown=seconds) from None
+    except JiraTransientError as problem:
+        # 5xx, timeouts, 429 (not raised on the last try: the item is marked failed).
+        backoff = get_exponential_backoff_interval(
+            factor=self.retry_backoff,
+            retries=self.request.retries,
+            maximum=self.retry_backoff_max,
+            full_jitter=True,
+        )
+        wait = max(getattr(problem, "retry_after", None) or 0, JIRA_RETRY_MIN_WAIT + backoff)
+        raise self.retry(exc=problem, countdown=wait) from None

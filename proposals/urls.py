@@ -1,6 +1,6 @@
 from django.urls import path
 
-from proposals.views import pages, proposals
+from proposals.views import action_items, pages, proposals
 
 app_name = "proposals"
 
@@ -27,6 +27,16 @@ urlpatterns = [
         "<slug:slug>/proposals/<int:number>/supersede/",
         proposals.proposal_supersede,
         name="supersede",
+    ),
+    path(
+        "<slug:slug>/proposals/<int:number>/action-items/<int:item_id>/",
+        action_items.action_item_row,
+        name="action_item",
+    ),
+    path(
+        "<slug:slug>/proposals/<int:number>/action-items/<int:item_id>/jira/",
+        action_items.action_item_jira,
+        name="action_item_jira",
     ),
     path(
         "<slug:slug>/charter/<slug:key>/propose/",

@@ -199,15 +199,40 @@ CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Task modules inside an app's sub-packages, which autodiscovery does not look into.
+CELERY_IMPORTS = ["practices.retros.tasks"]
 CELERY_BEAT_SCHEDULE = {
+    # Keeps each team's next few retros as rows; cheap when nothing is missing.
+    "schedule-retros": {"task": "practices.retros.tasks.retro_schedule_teams", "schedule": 3600.0},
     # Cheap: one query finds the Jira connections whose sync is due; each gets a task.
-    "plan-jira-syncs": {"task": "practices.tasks.plan_jira_syncs", "schedule": 60.0},
+    "plan-jira-syncs": {
+        "task": "practices.tasks.plan_jira_syncs",
+        "schedule": env.float("JIRA_SYNC_PLAN_SECONDS", default=60.0),
+    },
     "close-due-proposals": {"task": "proposals.tasks.close_due_proposals", "schedule": 60.0},
     "remind-decision-reviews": {
         "task": "proposals.tasks.remind_decision_reviews",
         "schedule": 3600.0,
     },
+    # Finds due reminders in the database and queues one send per person and occasion.
+    "plan-reminders": {
+        "task": "practices.tasks.plan_reminders",
+        "schedule": env.float("REMINDER_PLAN_SECONDS", default=120.0),
+    },
+    # Proof of life: /healthz and the leads' banner report a beat silent for 15 minutes.
+    "beat-heartbeat": {"task": "practices.tasks.beat_heartbeat", "schedule": 60.0},
 }
+# A claimed reminder whose worker has not finished within this many seconds is taken
+# again (the worker crashed). Longer than the send task's time limit.
+REMINDER_CLAIM_TIMEOUT = env.int("REMINDER_CLAIM_TIMEOUT", default=600)
+if CELERY_BEAT_SCHEDULE["plan-reminders"]["schedule"] <= 0:
+    raise ImproperlyConfigured("REMINDER_PLAN_SECONDS must be > 0.")
+
+# A Jira sync holds its connection's lease this long past its last renewal (every page
+# renews it): the sync of a killed worker is taken over once it has expired.
+JIRA_SYNC_LEASE_SECONDS = env.float("JIRA_SYNC_LEASE_SECONDS", default=120.0)
+if JIRA_SYNC_LEASE_SECONDS <= 0 or CELERY_BEAT_SCHEDULE["plan-jira-syncs"]["schedule"] <= 0:
+    raise ImproperlyConfigured("JIRA_SYNC_LEASE_SECONDS and JIRA_SYNC_PLAN_SECONDS must be > 0.")
 
 # Jira API tokens are encrypted at rest with Fernet. JIRA_TOKEN_KEY is one key, or several
 # separated by commas while rotating: the first encrypts, any of them decrypts.

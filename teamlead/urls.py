@@ -5,7 +5,8 @@ from django.views.decorators.http import require_http_methods
 
 from practices import views as practices_views
 from practices.forms import PasswordResetForm, SignInForm
-from teamlead import views
+from practices.reminders import views as reminder_views
+from teamlead import calendar_feed, retros, views
 
 # Django's form views also answer PUT as if it were POST; ours take GET and POST only.
 get_or_post = require_http_methods(["GET", "POST"])
@@ -51,7 +52,15 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("notifications/", reminder_views.notifications, name="notifications"),
+    path(
+        "notifications/unsubscribe/<str:token>/",
+        reminder_views.reminder_unsubscribe,
+        name="reminder_unsubscribe",
+    ),
     path("t/", include("practices.urls")),
+    path("t/<slug:slug>/retros/<int:pk>/", retros.retro_board, name="retro_board"),
+    path("calendar/<str:token>.ics", calendar_feed.team_calendar_feed, name="team_calendar_feed"),
     path("t/", include("proposals.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -19,12 +19,21 @@ from practices.models import (
     Membership,
     Team,
 )
-from proposals.models import Comment, DesignPage, DesignPageRevision, Proposal, Review, Vote
+from proposals.models import (
+    ActionItem,
+    Comment,
+    DesignPage,
+    DesignPageRevision,
+    Proposal,
+    Review,
+    Vote,
+)
 from tests.charter_posts import retros_post
 from tests.factories import make_jira_connection
 from tests.proposals.factories import decide, make_proposal
 from tests.proposals.matrix_pages import PAGE_ROWS, build_page_world
 from tests.proposals.matrix_pages import resolve as resolve_page_row
+from tests.retros import matrix as retro_matrix
 
 ROLES = ("anonymous", "outsider", "observer", "member", "lead")
 LOGIN = "login"  # expected status meaning: redirected to the sign-in page
@@ -162,6 +171,25 @@ MATRIX.update(
     }
 )
 
+# The action item of DACI-1 (the world's only one): its row, and "Create in Jira", which
+# only queues a task: no request contacts Jira.
+ITEM_PK = "<action-item-pk>"
+ITEM = (*PROPOSAL, ITEM_PK)
+MATRIX.update(
+    {
+        "proposals:action_item": [
+            Row("get", team_read(302), args=ITEM),
+            Row("get", team_read(200), args=ITEM, headers={"HTTP_HX_REQUEST": "true"}),
+        ],
+        # Leads and the decision's driver or approver (the member drives DACI-1).
+        "proposals:action_item_jira": [
+            Row("post", part_only(302), args=ITEM),
+            Row("post", part_only(200), args=ITEM, headers={"HTTP_HX_REQUEST": "true"}),
+            Row("get", {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 405)}, args=ITEM),
+        ],
+    }
+)
+
 # Jira: "pay" is connected to a Data Center site (see ``world``) that no test contacts.
 JIRA_POST = {
     "base_url": "https://jira.example.com",
@@ -229,6 +257,83 @@ MATRIX.update(
 )
 
 
+# Reminders: each person's notifications page, the team's reminders (leads), and the
+# unsubscribe link, which needs no sign-in and refuses a forged token with 400.
+MATRIX.update(
+    {
+        "notifications": [
+            Row("get", signed_in(200)),
+            Row(
+                "post",
+                signed_in(302),
+                data={
+                    "time_zone": "Europe/Berlin",
+                    "digest_hour": "8",
+                    "kind_retro": "now",
+                    "kind_stuck_review": "digest",
+                    "kind_votes_due": "off",
+                    "kind_reviews_waiting": "now",
+                },
+            ),
+        ],
+        "practices:team_reminders": [
+            Row("get", lead_only(200), args=("pay",)),
+            Row("post", lead_only(302), args=("pay",), data={"retro_days_before": "2"}),
+        ],
+        "reminder_unsubscribe": [
+            Row("get", everyone(400), args=("forged-token",)),
+            Row("post", everyone(400), args=("forged-token",), unchanged=True),
+        ],
+    }
+)
+
+# Retros: the next retro of "pay" with the plain member's card, an open action item of
+# the retro held before it, and the team's calendar (see ``tests/retros/matrix.py``).
+_RETRO = ("pay", retro_matrix.RETRO)
+_CARD = ("pay", retro_matrix.RETRO, retro_matrix.CARD)
+_ITEM = ("pay", retro_matrix.RETRO, retro_matrix.HELD_ITEM)
+MATRIX.update(
+    {
+        "retro_board": [Row("get", team_read(), args=_RETRO)],
+        "team_calendar_feed": [Row("get", everyone(200), args=(retro_matrix.CALENDAR,))],
+        "practices:retros": [Row("get", team_read(), args=("pay",))],
+        "practices:retro_board_updates": [
+            Row("get", team_read(), args=_RETRO, headers={"HTTP_HX_REQUEST": "true"}),
+        ],
+        "practices:retro_card_add": [
+            Row("post", part_only(302), args=_RETRO, data={"column": "ideas", "text": "More"}),
+            Row("get", POST_ONLY, args=_RETRO),
+        ],
+        "practices:retro_card_delete": [
+            Row("post", part_only(302), args=_CARD),
+            Row("get", POST_ONLY, args=_CARD),
+        ],
+        "practices:retro_card_vote": [Row("post", part_only(302), args=_CARD)],
+        "practices:retro_card_group": [
+            Row("post", part_only(302), args=_CARD, data={"new_title": "Pairing"}),
+        ],
+        "practices:retro_action_add": [
+            Row("post", part_only(302), args=_RETRO, data={"text": "Automate it"}),
+        ],
+        "practices:retro_action_review": [
+            Row("post", part_only(302), args=_ITEM, data={"outcome": "carry"}),
+        ],
+        "practices:retro_move": [
+            Row("get", lead_only(200), args=_RETRO),
+            Row("post", lead_only(302), args=_RETRO, data={"starts_at": "2099-01-07T10:00"}),
+        ],
+        "practices:retro_skip": [
+            Row("post", lead_only(302), args=_RETRO, data={"skipped": "on"}),
+            Row("get", POST_ONLY, args=_RETRO),
+        ],
+        "practices:team_calendar_rotate": [
+            Row("post", lead_only(302), args=("pay",)),
+            Row("get", POST_ONLY, args=("pay",)),
+        ],
+    }
+)
+
+
 def url_names(resolver=None, namespace=""):
     resolver = resolver or get_resolver()
     for pattern in resolver.url_patterns:
@@ -260,6 +365,7 @@ def snapshot() -> dict[str, list]:
         "pages": rows(DesignPage, "status", "body", "version"),
         "reviews": rows(Review, "reviewer_id", "state", "version", "comment"),
         "page_revisions": rows(DesignPageRevision, "number", "text"),
+        "action_items": rows(ActionItem, "jira_state", "jira_key", "jira_marker"),
         "jira": rows(
             JiraConnection,
             "base_url",
@@ -271,6 +377,7 @@ def snapshot() -> dict[str, list]:
             "next_sync_at",
         ),
         "tickets": rows(JiraTicket, "gone"),
+        **retro_matrix.snapshot(rows),
     }
 
 
@@ -279,9 +386,10 @@ def world(people):
     """The team of ``people`` with a decided proposal DACI-1 (driver: member, approver: lead),
     design page 1 (driver: member, senior asked to review) and a Jira connection."""
     proposal = make_proposal(people.team, people.member, approver=people.lead, open_it=True)
-    decide(proposal)
+    decide(proposal, action_items=["Write the runbook"])
     build_page_world(people)
     make_jira_connection(people.team)
+    retro_matrix.build_retro_world(people)
     return people
 
 
@@ -289,7 +397,8 @@ def resolved(row: Row, people) -> tuple[list, dict]:
     """The row's URL arguments and form data with the placeholders filled in."""
     member_pk = Membership.objects.get(team=people.team, user=people.member).pk
     filled = resolve_page_row({"args": row.args, "data": row.data}, people)
-    args = [member_pk if arg == MEMBER_PK else arg for arg in filled["args"]]
+    fills = {MEMBER_PK: member_pk, ITEM_PK: ActionItem.objects.get().pk}
+    args = retro_matrix.resolve([fills.get(arg, arg) for arg in filled["args"]], people)
     return args, filled["data"]
 
 

@@ -147,7 +147,12 @@ def test_gunicorn_serves_healthz_and_static_files_through_whitenoise(tmp_path):
         response, body = request(port, "/healthz", https=False)
         assert response.status == 200
         assert response.getheader("Content-Type") == "application/json"
-        assert json.loads(body) == {"status": "ok", "database": "ok"}
+        assert json.loads(body) == {
+            "status": "ok",
+            "database": "ok",
+            "broker": "ok",
+            "scheduler": "ok",
+        }
 
         # Plain HTTP that did not come through the proxy is sent to HTTPS.
         response, _ = request(port, "/accounts/login/", https=False)

@@ -42,9 +42,12 @@ def worker_env(broker: dict, mail_dir: Path) -> dict[str, str]:
 
 @contextmanager
 def running_worker(
-    broker: dict, mail_dir: Path, *, beat: bool = False
+    broker: dict, mail_dir: Path, *, beat: bool = False, env: dict[str, str] | None = None
 ) -> Iterator[subprocess.Popen]:
-    """A worker (optionally with beat) that is ready when the block starts and gone after."""
+    """A worker (optionally with beat) that is ready when the block starts and gone after.
+
+    ``env`` adds or overrides environment variables of the worker process.
+    """
     from teamlead.celery import app
 
     app.control.purge()  # drop what earlier tests published and nobody consumed
@@ -71,20 +74,22 @@ def running_worker(
         process = subprocess.Popen(
             command,
             cwd=settings.BASE_DIR,
-            env=worker_env(broker, mail_dir),
+            env={**worker_env(broker, mail_dir), **(env or {})},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    process.log = log
     try:
         wait_for(lambda: "ready" in log.read_text(), timeout=30, what=f"worker ready ({log})")
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        if process.poll() is None:  # a test may have killed it already
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
 
 
 def wait_for(condition, *, timeout: float, what: str, interval: float = 0.2) -> None:

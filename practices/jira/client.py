@@ -15,6 +15,7 @@ failure becomes one of four errors, each with a message fit to show a team lead:
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,10 +35,14 @@ DEFAULT_TIMEOUT = (5.0, 30.0)  # seconds to connect, seconds to wait for an answ
 class JiraProblem(Exception):
     """Something went wrong talking to Jira; ``message`` says what, in plain words."""
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, fields: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        # Jira's complaints by field name (its "errors" object), when it named fields.
+        self.fields = fields or {}
 
 
 class JiraAuthError(JiraProblem):
@@ -258,6 +263,41 @@ class JiraClient:
             raise JiraTransientError(f"{self.host} created a ticket but did not say its key.")
         return str(raw.get("id", "")), str(raw["key"])
 
+    def user_find(self, *, email: str) -> str:
+        """Who ``email`` is in Jira: Cloud's accountId, Data Center's username; "" if nobody.
+
+        Cloud searches ``query`` (email, name or display name); Data Center ``username``
+        (username, name or email). Only an active person whose email is that one counts,
+        or the only person found when Jira hides emails (Cloud's privacy settings).
+        """
+        if not email:
+            return ""
+        jira = self._connected()
+        params = {"query": email} if self.is_cloud else {"username": email, "maxResults": 10}
+        with self._translated("a user search"):
+            answer = jira._get_json("user/search", params=params)
+        if not isinstance(answer, list):
+            raise JiraTransientError(f"{self.host} answered a user search in an unexpected shape.")
+        ident = "accountId" if self.is_cloud else "name"
+        people = [
+            person
+            for person in answer
+            if isinstance(person, dict)
+            and person.get(ident)
+            and person.get("active", True)
+            and person.get("accountType", "atlassian") == "atlassian"
+        ]
+        exact = [p for p in people if str(p.get("emailAddress", "")).lower() == email.lower()]
+        if len(exact) == 1:
+            return str(exact[0][ident])
+        hidden = [p for p in people if not p.get("emailAddress")]
+        if not exact and len(people) == 1 and hidden:
+            return str(hidden[0][ident])
+        return ""
+
+    def browse_url(self, key: str) -> str:
+        return f"{self.base_url}/browse/{key}"
+
     # -- helpers --------------------------------------------------------------------
 
     def _connected(self) -> JIRA:
@@ -357,7 +397,9 @@ class JiraClient:
             )
         if status == 400:
             return JiraSetupError(
-                f"Jira refused the {action}: {text or 'no reason given'}.", status=400
+                f"Jira refused the {action}: {text or 'no reason given'}.",
+                status=400,
+                fields=_field_errors(error.response),
             )
         if status == 404:
             return JiraSetupError(
@@ -370,14 +412,47 @@ class JiraClient:
         return JiraSetupError(f"Jira answered {action} with {status}{detail}.", status=status)
 
 
+def _field_errors(response: Any) -> dict[str, str]:
+    try:
+        errors = response.json().get("errors")
+    except (AttributeError, ValueError):
+        return {}
+    if not isinstance(errors, dict):
+        return {}
+    return {str(name): str(text) for name, text in errors.items()}
+
+
+_URL = re.compile(r"https?://[^\s<>\"]+")
+
+
 def _document(text: str) -> dict[str, Any]:
-    """Plain text as an Atlassian Document (Cloud's v3 API takes nothing else)."""
+    """Plain text as an Atlassian Document (Cloud's v3 API takes nothing else).
+
+    Blank lines separate paragraphs, line breaks stay, and web addresses become links
+    (v3 does not turn plain text into links by itself).
+    """
     paragraphs = [part for part in text.split("\n\n") if part.strip()] or [""]
     return {
         "type": "doc",
         "version": 1,
-        "content": [
-            {"type": "paragraph", "content": [{"type": "text", "text": part}] if part else []}
-            for part in paragraphs
-        ],
+        "content": [{"type": "paragraph", "content": _inline(part)} for part in paragraphs],
     }
+
+
+def _inline(paragraph: str) -> list[dict[str, Any]]:
+    nodes: list[dict[str, Any]] = []
+    for number, line in enumerate(paragraph.split("\n")):
+        if number:
+            nodes.append({"type": "hardBreak"})
+        position = 0
+        for match in _URL.finditer(line):
+            if match.start() > position:
+                nodes.append({"type": "text", "text": line[position : match.start()]})
+            url = match.group()
+            nodes.append(
+                {"type": "text", "text": url, "marks": [{"type": "link", "attrs": {"href": url}}]}
+            )
+            position = match.end()
+        if position < len(line):
+            nodes.append({"type": "text", "text": line[position:]})
+    return nodes

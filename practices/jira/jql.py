@@ -99,3 +99,17 @@ def jql_build(
     if since is not None:
         jql += f' AND {field} >= "{jql_date_literal(moment=since, zone_name=zone_name)}"'
     return f"{jql} ORDER BY {field} ASC, key ASC"
+
+
+_PROJECT = re.compile(
+    r"""\bproject\s*(?:=|\bin\s*\()\s*["']?([A-Za-z][A-Za-z0-9_]{0,254})["']?\s*[),]?""",
+    re.IGNORECASE,
+)
+
+
+def jql_project_key(jql: str) -> str:
+    """The first project key the filter asks for (``project = PAY``, ``project in (PAY,
+    OPS)``), in capitals; "" when it names none, or only by number."""
+    where, _ = jql_split_order_by(jql)
+    match = _PROJECT.search(where)
+    return match.group(1).upper() if match else ""

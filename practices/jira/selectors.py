@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
+from practices.jira.jql import jql_project_key
 from practices.models import (
     JiraConnection,
     JiraSyncOutcome,
@@ -155,3 +156,18 @@ def jira_sync_run_last_finished(*, connection: JiraConnection) -> JiraSyncRun | 
         .exclude(outcome=JiraSyncOutcome.RUNNING)
         .first()
     )
+
+
+def jira_project_for_new_tickets(*, connection: JiraConnection) -> str:
+    """Where tickets made from Teamlead go: the filter's first project, else the project
+    of the newest synced ticket; "" when neither says."""
+    key = jql_project_key(connection.jql)
+    if key:
+        return key
+    newest = (
+        JiraTicket.objects.filter(connection=connection, gone=False)
+        .order_by("-updated")
+        .values_list("key", flat=True)
+        .first()
+    )
+    return newest.rsplit("-", 1)[0] if newest and "-" in newest else ""

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from practices import tasks
-from practices.jira.client import JiraClient, JiraProblem
+from practices.jira.client import JiraClient, JiraProblem, JiraSetupError
 from practices.jira.crypto import TokenUnreadable, token_decrypt, token_encrypt
 from practices.jira.jql import jql_build, jql_split_order_by
 from practices.jira.sync import jira_client_for
@@ -207,38 +207,66 @@ def _describe(server: dict) -> str:
     return f"{kind} {version}" if version and kind != "Jira Cloud" else kind
 
 
+@dataclass(frozen=True)
+class CreatedIssue:
+    jira_id: str
+    key: str
+    url: str
+    # Found by its marker label: an earlier run had created it.
+    existed: bool = False
+    # Whom Jira assigned it to (accountId or username); "" when unassigned.
+    assignee: str = ""
+
+
 def jira_issue_create(
     *,
     connection: JiraConnection,
     project_key: str,
     summary: str,
     description: str,
-    assignee_account_id: str = "",
+    assignee_email: str = "",
     issue_type: str = "Task",
     marker_label: str = "",
-) -> str:
-    """Creates a ticket in the team's Jira; returns its key.
+) -> CreatedIssue:
+    """Creates a ticket in the team's Jira, assigned to whoever ``assignee_email`` is there.
 
-    With ``marker_label`` (a label unique to what the ticket is for, e.g.
-    ``teamlead-action-42``), a ticket that already carries it is returned instead of
-    creating another: a task that runs twice, or retries after Jira created the ticket
-    but the answer was lost, does not create a duplicate. Raises ``JiraProblem``.
+    With ``marker_label`` (a label unique to what the ticket is for), a ticket that
+    already carries it is returned instead of creating another: a task that runs twice,
+    or retries after Jira created the ticket but the answer was lost, does not create a
+    duplicate. An email Jira does not know, or a person Jira will not assign, leaves the
+    ticket unassigned. Raises ``JiraProblem`` (and ``TokenUnreadable``).
     """
     if marker_label and not _LABEL.fullmatch(marker_label):
         raise ValueError(f"{marker_label!r} is not a usable Jira label")
     with jira_client_for(connection) as client:
         if marker_label:
             found = client.search_page(
-                jql=f'labels = "{marker_label}" ORDER BY created ASC', fields=("summary",)
+                jql=f'labels = "{marker_label}" ORDER BY created ASC',
+                fields=("summary", "assignee"),
+                page_size=1,
             )
             if found.issues:
-                return str(found.issues[0]["key"])
-        _, key = client.issue_create(
-            project_key=project_key,
-            issue_type=issue_type,
-            summary=summary,
-            description=description,
-            assignee_account_id=assignee_account_id,
-            labels=[marker_label] if marker_label else None,
-        )
-    return key
+                issue = found.issues[0]
+                return CreatedIssue(
+                    jira_id=str(issue.get("id", "")),
+                    key=str(issue["key"]),
+                    url=client.browse_url(str(issue["key"])),
+                    existed=True,
+                )
+        assignee = client.user_find(email=assignee_email) if assignee_email else ""
+        values = {
+            "project_key": project_key,
+            "issue_type": issue_type,
+            "summary": summary[:255],
+            "description": description,
+            "labels": [marker_label] if marker_label else None,
+        }
+        try:
+            jira_id, key = client.issue_create(**values, assignee_account_id=assignee)
+        except JiraSetupError as problem:
+            # Found, but not assignable in this project: better unassigned than not at all.
+            if not (assignee and problem.status == 400 and "assignee" in problem.fields):
+                raise
+            assignee = ""
+            jira_id, key = client.issue_create(**values)
+    return CreatedIssue(jira_id=jira_id, key=key, url=client.browse_url(key), assignee=assignee)

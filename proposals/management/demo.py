@@ -1,9 +1,11 @@
-"""Demo proposals for the demo team: one decided, one open with votes, one draft."""
+"""Demo proposals for the demo team: one decided (with its design page in review), one
+open with votes, one draft."""
 
 import datetime as dt
 
 from django.utils import timezone
 
+from proposals.services import pages as page_services
 from proposals.services import proposals as services
 
 Option = services.OptionInput
@@ -58,6 +60,11 @@ def load_demo_proposals(*, team, people) -> None:
         rationale="Short-lived branches cut our merge pain; flags get an owner and an expiry.",
         review_on=(now + dt.timedelta(days=90)).date(),
         action_items=[services.ActionItemInput(text="Add a flag expiry check to CI", owner=dev1)],
+    )
+    # Its design page, waiting for the senior's review under the charter's policy.
+    page, _created = page_services.design_page_create_from_proposal(proposal=decided, author=senior)
+    page_services.design_page_request_review(
+        page=page, actor=senior, reviewer_ids=[lead.pk, dev2.pk]
     )
 
     open_one = services.proposal_create(

@@ -5,7 +5,7 @@ from django.http import Http404
 
 from practices.models import Membership, Role
 from practices.selectors import membership_get_for_user
-from proposals.models import DesignPage, Proposal
+from proposals.models import ActionItem, DesignPage, Proposal
 
 VOTING_ROLES = (Role.LEAD, Role.MEMBER)
 
@@ -13,6 +13,16 @@ VOTING_ROLES = (Role.LEAD, Role.MEMBER)
 def can_take_part(membership: Membership) -> bool:
     """Members and leads vote, comment and start drafts; observers only read."""
     return membership.role in VOTING_ROLES
+
+
+def can_send_action_items_to_jira(*, membership: Membership | None, proposal: Proposal) -> bool:
+    """Leads, and the decision's driver and approver, send its action items to Jira."""
+    if membership is None:
+        return False
+    return membership.role == Role.LEAD or membership.user_id in (
+        proposal.driver_id,
+        proposal.approver_id,
+    )
 
 
 def proposal_get_for_user(
@@ -40,3 +50,16 @@ def design_page_get_for_user(
     except DesignPage.DoesNotExist:
         raise Http404("No such design page.") from None
     return membership, page
+
+
+def action_item_get_for_user(
+    *, slug: str, number: int, item_id: int, user: AbstractBaseUser
+) -> tuple[Membership, ActionItem]:
+    """An action item of the team's proposal ``number``, with its proposal; 404 otherwise."""
+    membership, proposal = proposal_get_for_user(slug=slug, number=number, user=user)
+    try:
+        item = proposal.action_items.select_related("owner").get(pk=item_id)
+    except ActionItem.DoesNotExist:
+        raise Http404("No such action item.") from None
+    item.proposal = proposal
+    return membership, item

@@ -3,9 +3,10 @@
 import re
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
-from practices.models import Membership, Team
+from practices.models import JiraConnection, Membership, Team
 from proposals.models import (
     ActionItem,
     Comment,
@@ -17,7 +18,7 @@ from proposals.models import (
     Status,
     Vote,
 )
-from proposals.selectors.access import VOTING_ROLES
+from proposals.selectors.access import VOTING_ROLES, can_send_action_items_to_jira
 
 MENTION = re.compile(r"(?<![\w.])@([a-z0-9][a-z0-9._-]{0,63})", re.IGNORECASE)
 
@@ -34,11 +35,22 @@ def mentioned_users(*, team: Team, body: str) -> list:
 def proposal_list(
     *, team: Team, status: str = "", query: str = "", needs_vote_of=None
 ) -> QuerySet[Proposal]:
-    """The team's proposals, newest first, with what a list row shows, in one query."""
+    """The team's proposals, newest first, with what a list row shows, in one query.
+
+    The vote count is a correlated subquery rather than a join and GROUP BY: it is then
+    worked out for the rows of the page only, and the paginator's COUNT leaves it out.
+    """
+    votes = (
+        Vote.objects.filter(proposal=OuterRef("pk"))
+        .order_by()
+        .values("proposal")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     proposals = (
         Proposal.objects.filter(team=team)
         .select_related("driver", "approver")
-        .annotate(vote_count=Count("votes", distinct=True))
+        .annotate(vote_count=Coalesce(Subquery(votes), 0))
     )
     if status:
         proposals = proposals.filter(status=status)
@@ -88,10 +100,37 @@ class ProposalPage:
     blocks: list[Vote]
     design_page: object | None
     supersedes: list[Proposal]
+    contributors: list
+    informed: list
+    earlier_threads: int  # older top-level comments not shown unless asked for
 
 
-def proposal_page(*, proposal: Proposal, user) -> ProposalPage:
-    """Everything the proposal page shows, in a fixed number of queries."""
+DISCUSSION_THREADS = 30  # the newest threads shown at first; the rest on request
+
+
+def _daci_people(proposal: Proposal) -> tuple[list, list]:
+    """Contributors and informed members, in one query."""
+    User = Proposal.contributors.field.related_model
+    contributor = Proposal.contributors.through.objects.filter(
+        proposal=proposal, user=OuterRef("pk")
+    )
+    informed = Proposal.informed.through.objects.filter(proposal=proposal, user=OuterRef("pk"))
+    ids = Proposal.contributors.through.objects.filter(proposal=proposal).values("user_id")
+    informed_ids = Proposal.informed.through.objects.filter(proposal=proposal).values("user_id")
+    people = list(
+        User.objects.filter(Q(pk__in=ids) | Q(pk__in=informed_ids))
+        .annotate(is_contributor=Exists(contributor), is_informed=Exists(informed))
+        .order_by("first_name", "last_name", "email")
+    )
+    return [u for u in people if u.is_contributor], [u for u in people if u.is_informed]
+
+
+def proposal_page(*, proposal: Proposal, user, all_comments: bool = False) -> ProposalPage:
+    """Everything the proposal page shows, in a fixed number of queries.
+
+    Only a decided (or superseded) proposal has action items, a design page or
+    proposals it supersedes, so those are not asked for before.
+    """
     options = list(proposal.options.all())
     votes = list(proposal.votes.select_related("voter", "option").order_by("updated_at"))
     my_vote = next((v for v in votes if v.voter_id == user.pk), None)
@@ -115,7 +154,19 @@ def proposal_page(*, proposal: Proposal, user) -> ProposalPage:
         )
     )
     voted = {v.voter_id for v in votes}
-    comments = list(proposal.comments.select_related("author"))
+    counts = proposal.comments.aggregate(
+        total=Count("pk"), threads=Count("pk", filter=Q(parent__isnull=True))
+    )
+    earlier = 0 if all_comments else max(0, counts["threads"] - DISCUSSION_THREADS)
+    # The threads shown (the newest ones unless all are asked for) with their replies.
+    shown = proposal.comments.filter(parent__isnull=True).order_by("-pk").values("pk")
+    if not all_comments:
+        shown = shown[:DISCUSSION_THREADS]
+    comments = list(
+        proposal.comments.filter(Q(pk__in=shown) | Q(parent__in=shown))
+        .select_related("author")
+        .order_by("pk")
+    )
     threads: dict[int, list[Comment]] = {}
     for comment in comments:
         if comment.parent_id:
@@ -123,9 +174,13 @@ def proposal_page(*, proposal: Proposal, user) -> ProposalPage:
     top = [c for c in comments if not c.parent_id]
     for comment in top:
         comment.thread = threads.get(comment.pk, [])
+    decided = proposal.status in (Status.DECIDED, Status.SUPERSEDED)
     design_page = (
         DesignPage.objects.filter(proposal=proposal).only("pk", "number", "title", "status").first()
+        if decided
+        else None
     )
+    contributors, informed = _daci_people(proposal)
     return ProposalPage(
         options=options,
         votes=votes,
@@ -138,10 +193,25 @@ def proposal_page(*, proposal: Proposal, user) -> ProposalPage:
         not_voted=[m.user for m in memberships if m.user_id not in voted],
         eligible_count=len(memberships),
         comments=top,
-        comment_count=len(comments),
+        comment_count=counts["total"],
         events=list(proposal.events.select_related("actor")),
-        action_items=list(proposal.action_items.select_related("owner")),
+        action_items=list(proposal.action_items.select_related("owner")) if decided else [],
         blocks=[v for v in votes if v.stance == Stance.BLOCK],
         design_page=design_page,
-        supersedes=list(proposal.supersedes.only("pk", "number", "title", "team_id")),
+        supersedes=list(proposal.supersedes.only("pk", "number", "title", "team_id"))
+        if decided
+        else [],
+        contributors=contributors,
+        informed=informed,
+        earlier_threads=earlier,
+    )
+
+
+def action_item_jira_enabled(*, proposal: Proposal, membership: Membership) -> bool:
+    """Whether this person sees "Create in Jira": a decided proposal, a lead or its driver
+    or approver, and a team with a Jira site."""
+    return (
+        proposal.status == Status.DECIDED
+        and can_send_action_items_to_jira(membership=membership, proposal=proposal)
+        and JiraConnection.objects.filter(team=proposal.team_id).exists()
     )

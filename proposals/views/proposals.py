@@ -222,7 +222,9 @@ def proposal_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 
 
 def _detail_context(request, membership, proposal, **extra) -> dict:
-    page = selectors.proposal_page(proposal=proposal, user=request.user)
+    page = selectors.proposal_page(
+        proposal=proposal, user=request.user, all_comments=request.GET.get("discussion") == "all"
+    )
     my_vote = page.my_vote
     vote_form = extra.pop("vote_form", None) or VoteForm(
         options=page.options,
@@ -242,6 +244,8 @@ def _detail_context(request, membership, proposal, **extra) -> dict:
         "can_comment": can_take_part(membership) and proposal.status in (Status.DRAFT, Status.OPEN),
         "is_driver": proposal.driver_id == request.user.pk,
         "is_approver": proposal.approver_id == request.user.pk,
+        "jira_enabled": bool(page.action_items)
+        and selectors.action_item_jira_enabled(proposal=proposal, membership=membership),
         "charter_spec": section_spec(proposal.charter_section_key)
         if proposal.charter_section_key
         else None,

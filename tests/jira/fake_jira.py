@@ -9,7 +9,11 @@ REST API documentation:
 - Cloud: ``GET /rest/api/{2,3}/search/jql`` paged by ``nextPageToken`` (no total),
   and ``/search`` answering 410 Gone as Cloud now does;
 - Data Center: ``GET /rest/api/2/search`` paged by ``startAt`` with ``total``;
-- ``POST /rest/api/{2,3}/issue`` to create a ticket (v3 wants an Atlassian Document).
+- ``POST /rest/api/{2,3}/issue`` to create a ticket (v3 wants an Atlassian Document);
+  ``created`` keeps each request's fields (description, labels, assignee) as sent;
+- ``GET /rest/api/3/user/search?query=`` (Cloud, by accountId; emails in
+  ``hidden_emails`` are left out of the answer, as Cloud's privacy settings do) and
+  ``GET /rest/api/2/user/search?username=`` (Data Center, by username).
 
 Searches understand the JQL the app sends: ``project = X`` / ``project in (…)``,
 ``labels = x``, ``key = X-1``, date comparisons on ``updated`` and ``created`` whose
@@ -330,6 +334,8 @@ class FakeJira:
         self.forbidden_reason: str | None = None
         self.before_search: Callable[[FakeJira, int], object] | None = None
         self.requests: list[tuple[str, str, dict[str, list[str]]]] = []
+        self.created: dict[str, dict[str, Any]] = {}  # key -> the fields as sent
+        self.hidden_emails: set[str] = set()
         self.searches = 0
         self.search_requests = 0
         self.lock = threading.RLock()
@@ -712,6 +718,11 @@ class FakeJira:
         assignee = fields.get("assignee") or {}
         who = assignee.get("accountId") or assignee.get("name")
         people = {p[0] if self.deployment == "cloud" else p[1]: n for n, p in enumerate(PEOPLE)}
+        if who and who not in people:
+            return 400, {
+                "errorMessages": [],
+                "errors": {"assignee": f"User '{who}' does not exist."},
+            }
         (issue,) = self.add(
             1,
             project=project,
@@ -723,11 +734,30 @@ class FakeJira:
             labels=list(fields.get("labels") or []),
             components=[],
         )
+        with self.lock:
+            self.created[issue.key] = fields
         return 201, {
             "id": str(issue.id),
             "key": issue.key,
             "self": f"{self.url}/rest/api/{version}/issue/{issue.id}",
         }
+
+    def user_search(self, query: dict[str, list[str]]) -> tuple[int, Any]:
+        """People whose username, display name or email starts with the search term."""
+        cloud = self.deployment == "cloud"
+        term = ((query.get("query" if cloud else "username") or [""])[0]).strip().lower()
+        if not term:
+            missing = "query" if cloud else "username"
+            return 400, {"errorMessages": [f"The {missing} query parameter is required."]}
+        found = []
+        for index, (_, username, name) in enumerate(PEOPLE):
+            email = f"{username}@example.com"
+            if any(text.lower().startswith(term) for text in (username, name, email)):
+                person = self._person(index) or {}
+                if cloud and email not in self.hidden_emails:
+                    person["emailAddress"] = email
+                found.append(person)
+        return 200, found
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -845,6 +875,9 @@ class _Handler(BaseHTTPRequestHandler):
                     for fid, name, clauses, kind in FIELDS
                 ],
             )
+        if resource == "user/search" and method == "GET":
+            status, answer = fake.user_search(query)
+            return self._send(status, answer)
         if resource in ("search", "search/jql"):
             return self._search(resource, version, query)
         if resource == "issue" and method == "POST":

@@ -25,7 +25,8 @@ def make_proposal(team, driver, *, approver=None, options=2, open_it=False, days
     return proposal
 
 
-def decide(proposal, *, option_index=0, rationale="Because it is simplest."):
+def decide(proposal, *, option_index=0, rationale="Because it is simplest.", action_items=()):
+    """``action_items``: texts, or ``services.ActionItemInput``s."""
     option = proposal.options.order_by("position")[option_index]
     return services.proposal_decide(
         proposal=proposal,
@@ -33,4 +34,8 @@ def decide(proposal, *, option_index=0, rationale="Because it is simplest."):
         option_id=option.pk,
         rationale=rationale,
         block_answers={},
+        action_items=[
+            services.ActionItemInput(text=item) if isinstance(item, str) else item
+            for item in action_items
+        ],
     )

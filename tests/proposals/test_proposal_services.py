@@ -127,6 +127,18 @@ def test_the_approver_is_asked_to_decide_once(people):
     assert "voting closed" in mail.outbox[0].subject
 
 
+def test_an_approver_who_already_decided_is_not_asked_to_decide(
+    people, django_capture_on_commit_callbacks
+):
+    proposal = make_proposal(people.team, people.member, approver=people.lead, open_it=True)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        decide(proposal)
+    mail.outbox.clear()
+    tasks.notify_approver_to_decide(proposal.pk)
+    assert not [m for m in mail.outbox if "voting closed" in m.subject]
+    assert queued, "deciding queues its emails on commit"
+
+
 def test_reopen_needs_a_future_date_and_clears_the_close(people):
     proposal = make_proposal(people.team, people.member, open_it=True)
     services.proposal_close_early(proposal=proposal, actor=people.member)

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from practices import services
-from practices.models import CharterRevision, CharterSection, Membership, Role, Team
+from practices.models import CharterRevision, CharterSection, Membership, Retro, Role, Team
 
 DEMO_PASSWORD = "teamlead-demo"  # noqa: S105 - printed for the demo on purpose
 DEMO_PEOPLE = [
@@ -129,7 +129,55 @@ class Command(BaseCommand):
             CharterRevision.objects.filter(pk=revision.pk).update(created_at=when)
             CharterSection.objects.filter(pk=section.pk).update(updated_at=when)
         self._load_proposals(team, users)
+        self._load_retros(team, users)
         self.stdout.write(self.style.SUCCESS("Demo team Payments loaded."))
+
+    def _load_retros(self, team, users) -> None:
+        """A retro held two weeks ago, with its board and action items, and cards on the next."""
+        from practices.retros import services as retros
+
+        upcoming = retros.retro_schedule(team=team)
+        held_at = upcoming[0].slot_at - timedelta(weeks=2)
+        held = Retro.objects.create(
+            team=team, slot_at=held_at, starts_at=held_at, duration_minutes=60,
+            time_zone=upcoming[0].time_zone,
+        )  # fmt: skip
+        during = held_at + timedelta(minutes=10)
+        person = {email.split("@")[0]: user for email, user in users.items()}
+        cards = [
+            ("went_well", "Checkout p95 stayed under 300 ms all sprint", "dev1", False),
+            ("went_well", "Pairing on the settlement parser", "dev2", False),
+            ("to_improve", "Reviews waited more than a day", "senior", False),
+            ("to_improve", "Too many meetings on Wednesdays", "dev1", True),
+            ("ideas", "A review rota in the charter", "dev2", False),
+        ]
+        made = [
+            retros.retro_card_add(
+                retro=held, author=person[who], column=column, text=text,
+                anonymous=anonymous, now=during,
+            )
+            for column, text, who, anonymous in cards
+        ]  # fmt: skip
+        for voter, index in [("dev1", 2), ("dev2", 2), ("senior", 4), ("lead", 2)]:
+            retros.retro_card_vote_toggle(card=made[index], voter=person[voter], now=during)
+        for text, owner, days in [
+            ("Add a review rota to the charter", "senior", 7),
+            ("Move the Wednesday sync to Slack", "lead", 10),
+        ]:
+            retros.retro_action_item_add(
+                retro=held, text=text, owner=person[owner], created_by=person["lead"],
+                due_date=(held_at + timedelta(days=days)).date(),
+            )  # fmt: skip
+        next_retro = upcoming[0]
+        retros.retro_card_add(
+            retro=next_retro, author=person["dev2"], column="went_well",
+            text="The review rota works: nothing waited over a day", anonymous=False,
+        )  # fmt: skip
+        retros.retro_card_add(
+            retro=next_retro, author=person["senior"], column="ideas",
+            text="Try mob programming on the refund flow", anonymous=True,
+        )  # fmt: skip
+        retros.team_calendar_rotate(team=team)
 
     def _load_proposals(self, team, users) -> None:
         # Proposals live in the proposals app, which may use practices; the demo spans both.

@@ -1,0 +1,251 @@
+"""Sending a planned reminder: claim, render, hand to the mail server, mark sent."""
+
+import logging
+import random
+import smtplib
+import time
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import DatabaseError
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from practices.models import Reminder, ReminderDelivery, ReminderState
+from practices.reminders.kinds import Message, kind_get
+from practices.reminders.planner import reminder_ready
+from practices.reminders.preferences import (
+    DIGEST,
+    delivery_map,
+    kind_label,
+    person_zone,
+    profile_map,
+    unsubscribe_token_make,
+)
+
+logger = logging.getLogger(__name__)
+
+MAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError, OSError)
+MAX_ATTEMPTS = 8
+BACKOFF_FIRST = timedelta(minutes=2)
+BACKOFF_MAX = timedelta(hours=6)
+
+
+def backoff(attempts: int) -> timedelta:
+    """2, 4, 8 … minutes (at most 6 hours) after the ``attempts``-th failure, ±20 %."""
+    delay = min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+    return delay * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not a secret
+
+
+def reminder_send(*, reminder_id: int, now: datetime | None = None) -> bool:
+    """Sends one "email now" reminder, at most once; True if this call sent it.
+
+    The row is claimed by a conditional UPDATE (pending, due, and unclaimed or claimed
+    longer ago than the claim timeout) before anything is rendered, so a task
+    delivered twice, or two workers, send it once. It is marked sent in the statement
+    right after the mail server accepted the message.
+
+    The one window left: a crash after the server's final "250 OK" and before that
+    UPDATE commits. It is made as small as we can: the SMTP connection is opened and
+    the message rendered *before* sending, the UPDATE runs in autocommit on the
+    connection the claim just used (one round trip, about a millisecond), the
+    connection's QUIT comes after it, and a failing UPDATE is retried for a few
+    seconds before giving up. A crash inside that window sends the reminder again
+    once the claim times out; every other crash sends it exactly once.
+    """
+    now = now or timezone.now()
+    token = uuid.uuid4().hex
+    claimed = (
+        reminder_ready(now=now)
+        .filter(pk=reminder_id, delivery=ReminderDelivery.NOW)
+        .update(claimed_at=now, claim_token=token, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return False
+    return _deliver(token=token, now=now, digest=False)
+
+
+def reminder_digest_send(*, user_id: int, now: datetime | None = None) -> bool:
+    """Sends the person's digest of every due digest reminder, in one email, once.
+
+    All the rows are claimed in one conditional UPDATE, so a second task for the same
+    person finds nothing to claim; the same window as ``reminder_send`` applies.
+    """
+    now = now or timezone.now()
+    token = uuid.uuid4().hex
+    claimed = (
+        reminder_ready(now=now)
+        .filter(user_id=user_id, delivery=ReminderDelivery.DIGEST)
+        .update(claimed_at=now, claim_token=token, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return False
+    return _deliver(token=token, now=now, digest=True)
+
+
+def _claimed(token: str):
+    return Reminder.objects.filter(state=ReminderState.PENDING, claim_token=token)
+
+
+def _deliver(*, token: str, now: datetime, digest: bool) -> bool:
+    rows = list(_claimed(token).select_related("team", "user"))
+    if not rows:
+        return False
+    user = rows[0].user
+    # The person may have turned the kind off since it was planned.
+    deliveries = delivery_map(user_ids=[user.pk])
+    off = [r.pk for r in rows if deliveries.get((user.pk, r.kind)) == ReminderDelivery.OFF]
+    if off:
+        _claimed(token).filter(pk__in=off).update(state=ReminderState.SKIPPED)
+    rows = [r for r in rows if r.pk not in off]
+    if not user.email or not user.is_active:
+        _claimed(token).update(state=ReminderState.SKIPPED, last_error="no active address")
+        return False
+    try:
+        messages = _render(rows)
+        # What the renderers dropped is no longer due (voted since, retro cancelled…).
+        gone = [r.pk for r in rows if r.pk not in messages]
+        if gone:
+            _claimed(token).filter(pk__in=gone).update(state=ReminderState.SKIPPED)
+        rows = [r for r in rows if r.pk in messages]
+        if not rows:
+            return False
+        email = (
+            _digest_email(user=user, rows=rows, messages=messages)
+            if digest
+            else _single_email(user=user, row=rows[0], message=messages[rows[0].pk])
+        )
+        connection = get_connection()
+        connection.open()
+    except MAIL_ERRORS as error:
+        _release(token=token, now=now, error=error)
+        return False
+    except Exception as error:
+        _release(token=token, now=now, error=error)
+        raise
+    try:
+        try:
+            connection.send_messages([email])
+        except MAIL_ERRORS as error:
+            _release(token=token, now=now, error=error)
+            return False
+        _mark_sent(token=token)
+    finally:
+        connection.close()
+    return True
+
+
+def _mark_sent(*, token: str) -> None:
+    for attempt in range(5):
+        try:
+            _claimed(token).update(state=ReminderState.SENT, sent_at=timezone.now())
+            return
+        except DatabaseError:
+            if attempt == 4:
+                raise
+            logger.warning("reminder %s sent but not yet marked; retrying", token)
+            time.sleep(1)
+
+
+def _release(*, token: str, now: datetime, error: BaseException) -> None:
+    """Gives the claim back with a backoff, or gives up after ``MAX_ATTEMPTS``."""
+    logger.warning("reminder send failed (%s): %s", token, error)
+    text = f"{type(error).__name__}: {error}"[:300]
+    rows = _claimed(token)
+    rows.filter(attempts__gte=MAX_ATTEMPTS).update(state=ReminderState.FAILED, last_error=text)
+    attempts = max(rows.values_list("attempts", flat=True), default=1)
+    rows.update(
+        claimed_at=None,
+        claim_token="",
+        queued_at=None,
+        queue_token="",
+        next_attempt_at=now + backoff(attempts),
+        last_error=text,
+    )
+
+
+def _render(rows: list[Reminder]) -> dict[int, Message]:
+    profiles = profile_map(user_ids={r.user_id for r in rows})
+    for row in rows:
+        row.zone = person_zone(profile=profiles[row.user_id], team_time_zone=row.team.time_zone)
+    messages: dict[int, Message] = {}
+    by_kind: dict[str, list[Reminder]] = {}
+    for row in rows:
+        by_kind.setdefault(row.kind, []).append(row)
+    for key, kind_rows in by_kind.items():
+        kind = kind_get(key)
+        if kind is not None:
+            messages.update(kind.render(kind_rows))
+    return messages
+
+
+def absolute_url(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def unsubscribe_url(*, user_id: int, kind: str) -> str:
+    token = unsubscribe_token_make(user_id=user_id, kind=kind)
+    return absolute_url(reverse("reminder_unsubscribe", kwargs={"token": token}))
+
+
+def _email(
+    *, user, subject: str, template: str, context: dict, kind: str
+) -> EmailMultiAlternatives:
+    unsubscribe = unsubscribe_url(user_id=user.pk, kind=kind)
+    context = {
+        **context,
+        "unsubscribe_url": unsubscribe,
+        "unsubscribe_what": kind_label(kind),
+        "settings_url": absolute_url(reverse("notifications")),
+    }
+    email = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"emails/{template}.txt", context),
+        to=[user.email],
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    email.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
+    return email
+
+
+def _single_email(*, user, row: Reminder, message: Message) -> EmailMultiAlternatives:
+    email = _email(
+        user=user,
+        subject=message.subject,
+        template="reminder",
+        context={"message": message},
+        kind=row.kind,
+    )
+    for attachment in message.attachments:
+        email.attach(attachment.filename, attachment.content, attachment.mimetype)
+    return email
+
+
+def _digest_email(*, user, rows: list[Reminder], messages: dict[int, Message]):
+    entries = [messages[r.pk] for r in sorted(rows, key=lambda r: (r.due_at, r.pk))]
+    count = len(entries)
+    subject = entries[0].subject if count == 1 else f"Your Teamlead digest: {count} reminders"
+    email = _email(
+        user=user,
+        subject=subject,
+        template="reminder_digest",
+        context={
+            "entries": [
+                {"message": m, "unsubscribe_url": unsubscribe_url(user_id=user.pk, kind=r.kind)}
+                for r, m in zip(sorted(rows, key=lambda r: (r.due_at, r.pk)), entries, strict=True)
+            ]
+        },
+        kind=DIGEST,
+    )
+    for message in entries:
+        for attachment in message.attachments:
+            email.attach(attachment.filename, attachment.content, attachment.mimetype)
+    return email

@@ -1,0 +1,51 @@
+from django import forms
+
+from practices.models import ReminderDelivery, ReminderTeamSettings, validate_time_zone
+from practices.reminders.kinds import kind_list
+
+
+class PreferencesForm(forms.Form):
+    """One choice per kind of reminder, plus the person's time zone and digest hour."""
+
+    time_zone = forms.CharField(
+        label="Your time zone",
+        max_length=64,
+        required=False,
+        validators=[validate_time_zone],
+        help_text="Dates in reminders are shown in it. Empty: each team's time zone.",
+        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
+    )
+    digest_hour = forms.TypedChoiceField(
+        label="Daily digest at",
+        coerce=int,
+        choices=[(hour, f"{hour:02d}:00") for hour in range(24)],
+    )
+
+    def __init__(self, *args, deliveries: dict[str, str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for kind in kind_list():
+            self.fields[f"kind_{kind.key}"] = forms.ChoiceField(
+                label=kind.label,
+                help_text=kind.description,
+                choices=ReminderDelivery.choices,
+                initial=deliveries.get(kind.key, kind.default_delivery),
+                widget=forms.RadioSelect,
+            )
+
+    def kind_fields(self):
+        return [self[name] for name in self.fields if name.startswith("kind_")]
+
+    def deliveries(self) -> dict[str, str]:
+        return {
+            name.removeprefix("kind_"): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("kind_")
+        }
+
+
+class TeamReminderSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ReminderTeamSettings
+        fields = ["retro_days_before"]
+        labels = {"retro_days_before": "Send the retro reminder this many days before"}
+        help_texts = {"retro_days_before": "From 1 to 14 days, at the retro's time of day."}

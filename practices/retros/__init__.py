@@ -1,0 +1,1 @@
+"""Retrospectives: scheduling from the charter's cadence, the board, action items."""

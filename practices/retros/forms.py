@@ -1,0 +1,83 @@
+"""What people type on the retro pages."""
+
+import datetime as dt
+import zoneinfo
+
+from django import forms
+from django.utils import timezone
+
+from practices.charter.fields import NativeDateInput
+from practices.models import RetroCardGroup, RetroColumn
+from practices.retros.services import REVIEW_OUTCOMES
+
+
+class CardForm(forms.Form):
+    column = forms.ChoiceField(
+        choices=RetroColumn.choices, initial=RetroColumn.WENT_WELL, widget=forms.RadioSelect
+    )
+    text = forms.CharField(
+        label="Card",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "One thought per card"}),
+    )
+    anonymous = forms.BooleanField(
+        label="Post anonymously",
+        required=False,
+        help_text="Nobody sees who wrote it, leads included; it is stored without your name.",
+    )
+
+
+class GroupForm(forms.Form):
+    group = forms.ModelChoiceField(
+        queryset=RetroCardGroup.objects.none(), required=False, empty_label="No group"
+    )
+    new_title = forms.CharField(label="or a new group", max_length=120, required=False)
+
+    def __init__(self, *args, retro, column: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = RetroCardGroup.objects.filter(retro=retro, column=column)
+
+
+class ActionItemForm(forms.Form):
+    text = forms.CharField(label="Action", max_length=300)
+    owner = forms.TypedChoiceField(label="Owner", coerce=int, required=False, empty_value=None)
+    due_date = forms.DateField(label="Due", required=False, widget=NativeDateInput())
+
+    def __init__(self, *args, owners, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.owners = {user.pk: user for user in owners}
+        self.fields["owner"].choices = [("", "Nobody yet")] + [
+            (user.pk, user.get_full_name() or user.email) for user in owners
+        ]
+
+    def clean_owner(self):
+        pk = self.cleaned_data["owner"]
+        return self.owners.get(pk) if pk is not None else None
+
+
+class ReviewForm(forms.Form):
+    outcome = forms.ChoiceField(choices=[(key, key) for key in REVIEW_OUTCOMES])
+
+
+class SkipForm(forms.Form):
+    skipped = forms.BooleanField(required=False)
+
+
+class MoveForm(forms.Form):
+    """A new local start time, read in the retro's own time zone."""
+
+    starts_at = forms.DateTimeField(
+        label="New start (local time)",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def __init__(self, *args, time_zone: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.tzinfo = zoneinfo.ZoneInfo(time_zone)
+        self.fields["starts_at"].help_text = f"In {time_zone}."
+
+    def clean_starts_at(self) -> dt.datetime:
+        # Django read the value in the current zone; the lead meant the retro's zone.
+        typed = timezone.localtime(self.cleaned_data["starts_at"]).replace(tzinfo=None)
+        return typed.replace(tzinfo=self.tzinfo).astimezone(dt.UTC)

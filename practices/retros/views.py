@@ -1,0 +1,299 @@
+"""Retro pages: the list and schedule, and every write on the board. Thin views.
+
+The board page itself lives in ``teamlead.retros``: it adds prompts from proposals,
+which this app never imports. Writes here answer htmx with the board's regions as
+out-of-band swaps, and plain form posts with a redirect to the board page.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from practices.charter.sections import section_spec
+from practices.models import Membership, Retro, Role
+from practices.retros import selectors, services
+from practices.retros.forms import (
+    ActionItemForm,
+    CardForm,
+    GroupForm,
+    MoveForm,
+    ReviewForm,
+    SkipForm,
+)
+from practices.selectors import charter_section_get, membership_get_for_user
+
+ANONYMOUS_COOKIE = "retro_anonymous_cards"
+ANONYMOUS_COOKIE_KEEP = 200  # card ids remembered per browser
+ANONYMOUS_COOKIE_AGE = 180 * 24 * 3600
+
+
+def _require_lead(membership: Membership) -> None:
+    if not membership.is_lead:
+        raise PermissionDenied("Only the team's leads can do that.")
+
+
+def _require_contributor(membership: Membership) -> None:
+    if membership.role == Role.OBSERVER:
+        raise PermissionDenied("Observers read the board; members and leads add to it.")
+
+
+def _cookie_salt(request: HttpRequest) -> str:
+    # Bound to the person: another account in the same browser cannot use the cookie.
+    return f"retro-anonymous-{request.user.pk}"
+
+
+def anonymous_card_ids(request: HttpRequest) -> frozenset[int]:
+    """The anonymous cards this browser's signed-in person wrote (only their cookie knows)."""
+    raw = request.get_signed_cookie(ANONYMOUS_COOKIE, default="", salt=_cookie_salt(request))
+    return frozenset(int(part) for part in raw.split(",") if part.isdigit())
+
+
+def _remember_anonymous_card(request: HttpRequest, response: HttpResponse, card_id: int) -> None:
+    ids = [*sorted(anonymous_card_ids(request)), card_id][-ANONYMOUS_COOKIE_KEEP:]
+    response.set_signed_cookie(
+        ANONYMOUS_COOKIE,
+        ",".join(map(str, ids)),
+        salt=_cookie_salt(request),
+        max_age=ANONYMOUS_COOKIE_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+
+
+def board_context(request: HttpRequest, membership: Membership, retro: Retro, **extra) -> dict:
+    """What the board page and its fragments need (the page adds its prompts)."""
+    now = timezone.now()
+    board = selectors.retro_board_get(
+        retro=retro,
+        user=request.user,
+        membership=membership,
+        anonymous_card_ids=anonymous_card_ids(request),
+    )
+    can_write = membership.role != Role.OBSERVER
+    owners = selectors.retro_owner_choices(team=retro.team) if can_write else []
+    return {
+        "team": retro.team,
+        "membership": membership,
+        "nav": "retros",
+        "retro": retro,
+        "board": board,
+        "now": now,
+        "board_open": retro.board_is_open(now),
+        "can_write": can_write,
+        "card_form": CardForm(),
+        "action_form": ActionItemForm(owners=owners),
+        **extra,
+    }
+
+
+def _board_updated(
+    request: HttpRequest, membership: Membership, retro: Retro, *, message: str = "", **extra
+) -> HttpResponse:
+    """htmx: the board's regions, swapped out of band; otherwise back to the board page."""
+    if not request.htmx:
+        if message:
+            messages.error(request, message)
+        return redirect(retro.get_absolute_url())
+    retro.refresh_from_db(fields=["board_version"])
+    context = board_context(request, membership, retro, board_message=message, oob=True, **extra)
+    return render(request, "practices/retro_board.html#updates", context)
+
+
+@require_GET
+def retros(request: HttpRequest, slug: str) -> HttpResponse:
+    membership = membership_get_for_user(slug=slug, user=request.user)
+    team = membership.team
+    calendar = selectors.team_calendar_get(team=team)
+    cadence = charter_section_get(team=team, key="retros")
+    context = {
+        "team": team,
+        "membership": membership,
+        "nav": "retros",
+        "cadence_summary": section_spec("retros").summary(cadence.data),
+        "upcoming": selectors.retro_list_upcoming(team=team),
+        "past": selectors.retro_list_past(team=team),
+        "calendar_url": (
+            request.build_absolute_uri(reverse("team_calendar_feed", args=[calendar.token]))
+            if calendar
+            else ""
+        ),
+        "now": timezone.now(),
+    }
+    return render(request, "practices/retro_list.html", context)
+
+
+@vary_on_headers("HX-Request")
+@require_GET
+def retro_board_updates(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """What a polling board asks every few seconds: 204 when nothing changed since ``v``."""
+    membership, retro = selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
+    if request.GET.get("v") == str(retro.board_version):
+        return HttpResponse(status=204)
+    if not request.htmx:
+        return redirect(retro.get_absolute_url())
+    context = board_context(request, membership, retro, oob=True)
+    return render(request, "practices/retro_board.html#updates", context)
+
+
+@require_POST
+def retro_card_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    membership, retro = selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
+    _require_contributor(membership)
+    form = CardForm(request.POST)
+    if form.is_valid():
+        try:
+            card = services.retro_card_add(retro=retro, author=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            # A fresh form that stays in the column (and anonymity) just used.
+            fresh = CardForm(initial={"column": card.column, "anonymous": card.anonymous})
+            response = _board_updated(
+                request, membership, retro, card_form=fresh, swap_card_form=True
+            )
+            if card.anonymous:
+                _remember_anonymous_card(request, response, card.pk)
+            return response
+    return _form_refused(request, membership, retro, "card_form", form)
+
+
+def _form_refused(request, membership, retro, name: str, form) -> HttpResponse:
+    """The form again with its errors: in place for htmx, else on the whole page."""
+    context = board_context(request, membership, retro, oob=True, **{name: form})
+    if request.htmx:
+        return render(request, f"practices/retro_board.html#{name}", context)
+    return render(request, "practices/retro_board.html", {**context, "oob": False})
+
+
+@require_POST
+def retro_card_delete(request: HttpRequest, slug: str, pk: int, card_pk: int) -> HttpResponse:
+    membership, retro = selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
+    _require_contributor(membership)
+    card = selectors.retro_card_get(retro=retro, pk=card_pk)
+    try:
+        services.retro_card_delete(
+            card=card,
+            user=request.user,
+            is_lead=membership.is_lead,
+            anonymous_card_ids=anonymous_card_ids(request),
+        )
+    except ValidationError as error:
+        return _board_updated(request, membership, retro, message=" ".join(error.messages))
+    return _board_updated(request, membership, retro)
+
+
+@require_POST
+def retro_card_vote(request: HttpRequest, slug: str, pk: int, card_pk: int) -> HttpResponse:
+    membership, retro = selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
+    _require_contributor(membership)
+    card = selectors.retro_card_get(retro=retro, pk=card_pk)
+    try:
+        services.retro_card_vote_toggle(card=card, voter=request.user)
+    except ValidationError as error:
+        return _board_updated(request, membership, retro, message=" ".join(error.messages))
+    return _board_updated(request, membership, retro)
+
+
+@require_POST
+def retro_card_group(request: HttpRequest, slug: str, pk: int, card_pk: int) -> HttpResponse:
+    membership, retro = selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
+    _require_contributor(membership)
+    card = selectors.retro_card_get(retro=retro, pk=card_pk)
+    form = GroupForm(request.POST, retro=retro, column=card.column)
+    if not form.is_valid():
+        return _board_updated(request, membership, retro, message="Choose one of the groups.")
+    try:
+        services.retro_card_group(card=card, **form.cleaned_data)
+    except ValidationError as error:
+        return _board_updated(request, membership, retro, message=" ".join(error.messages))
+    return _board_updated(request, membership, retro)
+
+
+@require_POST
+def retro_action_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    membership, retro = selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
+    _require_contributor(membership)
+    owners = selectors.retro_owner_choices(team=retro.team)
+    form = ActionItemForm(request.POST, owners=owners)
+    if form.is_valid():
+        try:
+            services.retro_action_item_add(
+                retro=retro, created_by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            fresh = ActionItemForm(owners=owners)
+            return _board_updated(
+                request, membership, retro, action_form=fresh, swap_action_form=True
+            )
+    return _form_refused(request, membership, retro, "action_form", form)
+
+
+@require_POST
+def retro_action_review(request: HttpRequest, slug: str, pk: int, item_pk: int) -> HttpResponse:
+    membership, retro = selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
+    _require_contributor(membership)
+    item = selectors.retro_action_item_get(team=retro.team, pk=item_pk)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        return _board_updated(request, membership, retro, message="Choose done, carry or drop.")
+    try:
+        services.retro_action_item_review(
+            item=item, retro=retro, outcome=form.cleaned_data["outcome"]
+        )
+    except ValidationError as error:
+        return _board_updated(request, membership, retro, message=" ".join(error.messages))
+    return _board_updated(request, membership, retro)
+
+
+@require_http_methods(["GET", "POST"])
+def retro_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    membership, retro = selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
+    _require_lead(membership)
+    initial = {"starts_at": retro.local_starts_at.replace(tzinfo=None)}
+    form = MoveForm(request.POST or None, initial=initial, time_zone=retro.time_zone)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.retro_move(retro=retro, starts_at=form.cleaned_data["starts_at"])
+        except ValidationError as error:
+            form.add_error("starts_at" if hasattr(error, "error_dict") else None, error.messages)
+        else:
+            messages.success(request, "Retro moved. The other retros stay where they were.")
+            return redirect("practices:retros", slug=slug)
+    context = {"team": retro.team, "membership": membership, "nav": "retros", "retro": retro}
+    return render(request, "practices/retro_move.html", {**context, "form": form})
+
+
+@require_POST
+def retro_skip(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    membership, retro = selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
+    _require_lead(membership)
+    form = SkipForm(request.POST)
+    form.is_valid()
+    skipped = form.cleaned_data.get("skipped", False)
+    try:
+        services.retro_skip(retro=retro, skipped=skipped)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Retro skipped." if skipped else "Retro back on.")
+    return redirect("practices:retros", slug=slug)
+
+
+@require_POST
+def team_calendar_rotate(request: HttpRequest, slug: str) -> HttpResponse:
+    membership = membership_get_for_user(slug=slug, user=request.user)
+    _require_lead(membership)
+    services.team_calendar_rotate(team=membership.team)
+    messages.success(
+        request, "The calendar has a new address. The old one no longer works: share the new one."
+    )
+    return redirect("practices:retros", slug=slug)

@@ -1,0 +1,85 @@
+"""A team's calendar feed: retros, proposal due dates and charter milestones.
+
+Served at a secret address without signing in (calendar apps cannot sign in); a lead
+rotates the address to cut off everyone who had the old one.
+"""
+
+import datetime as dt
+import hashlib
+
+import icalendar
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from practices.models import CharterSection, Team
+from practices.retros import ics
+from practices.retros.selectors import retro_list_for_calendar, team_calendar_get_by_token
+from proposals.models import Proposal, Status
+
+
+def _milestone_events(*, team: Team, stamp: dt.datetime) -> list[icalendar.Event]:
+    section = CharterSection.objects.filter(team=team, key="milestones").first()
+    events = []
+    for row in (section.data.get("rows") or []) if section else []:
+        try:
+            day = dt.date.fromisoformat(str(row.get("target_date")))
+        except ValueError:
+            continue
+        name = row.get("name") or "Milestone"
+        digest = hashlib.sha256(f"{name}|{day}".encode()).hexdigest()[:16]
+        event = icalendar.Event()
+        event.add("uid", f"milestone-{team.pk}-{digest}@teamlead")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", day)
+        event.add("dtend", day + dt.timedelta(days=1))
+        done = " (done)" if row.get("done") else ""
+        event.add("summary", f"[{team.slug.upper()}] Milestone: {name}{done}")
+        if row.get("deliverable"):
+            event.add("description", row["deliverable"])
+        event.add("transp", "TRANSPARENT")
+        events.append(event)
+    return events
+
+
+def _proposal_events(*, team: Team, request: HttpRequest, stamp) -> list[icalendar.Event]:
+    proposals = Proposal.objects.filter(team=team, status=Status.OPEN).select_related("team")
+    events = []
+    for proposal in proposals:
+        event = icalendar.Event()
+        event.add("uid", f"proposal-{proposal.pk}-due@teamlead")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", proposal.due_at)
+        event.add("dtend", proposal.due_at)
+        event.add("summary", f"[{team.slug.upper()}] {proposal.code} due: {proposal.title}")
+        event.add("url", request.build_absolute_uri(proposal.get_absolute_url()))
+        event.add("transp", "TRANSPARENT")
+        events.append(event)
+    return events
+
+
+def team_calendar_build(*, team: Team, request: HttpRequest) -> icalendar.Calendar:
+    stamp = timezone.now()
+    calendar = ics.calendar_new(name=f"{team.name} (Teamlead)")
+    for retro in retro_list_for_calendar(team=team):
+        retro.team = team
+        url = request.build_absolute_uri(retro.get_absolute_url())
+        calendar.add_component(ics.retro_event(retro=retro, url=url, stamp=stamp))
+    for event in _proposal_events(team=team, request=request, stamp=stamp):
+        calendar.add_component(event)
+    for event in _milestone_events(team=team, stamp=stamp):
+        calendar.add_component(event)
+    return calendar
+
+
+@login_not_required
+@require_GET
+def team_calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    team = team_calendar_get_by_token(token=token).team
+    calendar = team_calendar_build(team=team, request=request)
+    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{team.slug}.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex"
+    return response

@@ -1,0 +1,61 @@
+"""The retro board page: the board (practices) opened with prompts from both apps.
+
+It lives here because the prompts include decisions due for review, and ``practices``
+never imports ``proposals``.
+"""
+
+from datetime import date
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from practices.models import JiraConnection, Retro
+from practices.retros import selectors as retro_selectors
+from practices.retros.views import board_context
+from proposals.models import Proposal, Status
+
+TICKET_PROMPTS_SHOWN = 15
+
+
+def proposal_list_review_due(*, retro: Retro, previous: Retro | None) -> QuerySet[Proposal]:
+    """Decided proposals whose review date falls between the previous retro and this one."""
+
+    def local_day(moment) -> date:
+        return moment.astimezone(retro.tzinfo).date()
+
+    proposals = Proposal.objects.filter(
+        team=retro.team_id,
+        status=Status.DECIDED,
+        review_on__isnull=False,
+        review_on__lte=local_day(retro.starts_at),
+    )
+    if previous is not None:
+        proposals = proposals.filter(review_on__gt=local_day(previous.starts_at))
+    return proposals.select_related("team").order_by("review_on", "number")
+
+
+def retro_prompts_get(*, retro: Retro) -> dict:
+    """What the retro opens with, besides the open action items the board itself shows."""
+    previous = retro_selectors.retro_previous(retro=retro)
+    prompts: dict = {
+        "previous_retro": previous,
+        "decisions": list(proposal_list_review_due(retro=retro, previous=previous)),
+        "tickets": None,
+        "tickets_more": 0,
+    }
+    if JiraConnection.objects.filter(team=retro.team_id).exists():
+        tickets = retro_selectors.retro_tickets_finished(retro=retro)
+        shown = list(tickets[: TICKET_PROMPTS_SHOWN + 1])
+        prompts["tickets"] = shown[:TICKET_PROMPTS_SHOWN]
+        if len(shown) > TICKET_PROMPTS_SHOWN:
+            prompts["tickets_more"] = tickets.count() - TICKET_PROMPTS_SHOWN
+    return prompts
+
+
+@require_GET
+def retro_board(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    membership, retro = retro_selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
+    context = board_context(request, membership, retro, **retro_prompts_get(retro=retro))
+    return render(request, "practices/retro_board.html", context)

@@ -1,0 +1,44 @@
+"""The retro board in a meeting: two people's browsers, one board, no reloads."""
+
+import pytest
+from playwright.sync_api import expect
+
+from practices.retros.services import retro_schedule
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
+]
+
+SAME_DOCUMENT = "window.__sameDocument"
+
+
+def test_a_card_added_by_one_member_shows_on_another_members_board_without_a_reload(
+    people, page_for, browser_problems
+):
+    retro = retro_schedule(team=people.team)[0]
+    url = f"/t/{people.team.slug}/retros/{retro.pk}/"
+    writer, watcher = page_for(people.member), page_for(people.senior)
+    watcher.goto(url)
+    watcher.evaluate(f"{SAME_DOCUMENT} = 'still here'")
+    expect(watcher.locator("#col-to_improve")).to_contain_text("0")
+
+    writer.goto(url)
+    writer.get_by_text("To improve", exact=True).click()
+    writer.get_by_label("Card").fill("Stand-ups run over fifteen minutes")
+    writer.get_by_role("button", name="Add card").click()
+    # The writer's own board and form update in place.
+    expect(writer.locator(".col-to_improve")).to_contain_text("Stand-ups run over")
+    expect(writer.get_by_label("Card")).to_have_value("")
+
+    # The watcher's board picks it up by polling: same document, no reload.
+    expect(watcher.locator(".col-to_improve")).to_contain_text(
+        "Stand-ups run over fifteen minutes", timeout=10_000
+    )
+    assert watcher.evaluate(SAME_DOCUMENT) == "still here"
+
+    # A dot from the watcher shows on the writer's board too.
+    watcher.locator(".col-to_improve").get_by_role("button", name="0 dots").click()
+    expect(watcher.locator(".dots-left")).to_contain_text("2 of 3")
+    expect(writer.locator(".col-to_improve button.dot")).to_contain_text("1", timeout=10_000)
+    assert browser_problems == []
