@@ -9,6 +9,10 @@ by the floor's p95 is the cost of the page itself, whatever the machine.
 
 Query counts come from rendering each page in this process with Django's test client.
 
+Settings are production's (DJANGO_DEBUG=false, collected static files, secrets made up
+for the run) unless DJANGO_DEBUG is set; on PostgreSQL the tables are ANALYZEd after
+seeding, as autovacuum would do shortly after such a load.
+
 Database: PostgreSQL when DATABASE_URL says so; the bench creates and drops its own
 database there (the URL's name if it ends in "_bench", else that name plus "_bench"),
 so no other database is touched. Without DATABASE_URL: a SQLite file in a temp folder.
@@ -18,10 +22,12 @@ Prints one ``name: value`` per line on stdout; progress goes to stderr.
 """
 
 import argparse
+import base64
 import http.client
 import os
 import random
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -755,10 +761,28 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def production_like(workdir: Path) -> None:
+    """Settings as a production web container has them, unless the caller chose otherwise.
+
+    With DEBUG on, Django records every query and renders templates in debug mode, which
+    is not what users get. Secrets are made up for the run; plain HTTP on loopback stays
+    plain (no SSL redirect), and static files are collected into the run's folder for
+    whitenoise's manifest storage.
+    """
+    if os.environ.setdefault("DJANGO_DEBUG", "false").lower() not in ("false", "0", "off", "no"):
+        return
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("JIRA_TOKEN_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
+    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+    os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "false"
+    os.environ["DJANGO_STATIC_ROOT"] = str(workdir / "static")
+
+
 def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
     # Other busy processes widen every p95 alike, which pulls the ratios towards 1 and can
     # hide a slow page: a load near the number of CPUs means the run is not to be trusted.
     load_before = f"{os.getloadavg()[0]:.2f}"
+    production_like(workdir)
     with bench_database(workdir, keep=args.keep_db) as (vendor, url):
         os.environ["DATABASE_URL"] = url
         os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
@@ -769,6 +793,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
         django.setup()
         note(f"migrating a fresh {vendor} database")
         call_command("migrate", interactive=False, verbosity=0)
+        if not settings.DEBUG:
+            call_command("collectstatic", interactive=False, verbosity=0)
         seeded = seed_team()
         seed_times = {}
         for area, seeder in SEEDERS:
@@ -776,6 +802,13 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
             started = time.perf_counter()
             seeder(seeded)
             seed_times[f"seed_{area}_s"] = f"{time.perf_counter() - started:.2f}"
+        if vendor == "postgresql":
+            # What autovacuum does within a minute of a bulk load in production: without
+            # statistics the planner takes 5,000 rows for 6 and picks hash joins.
+            from django.db import connection
+
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         paths = {page.name: page.path(seeded) for page in [*PAGES, FLOOR]}
         queries = count_queries(seeded, paths)
         note(f"starting gunicorn; {args.requests} requests per page, {args.clients} client(s)")

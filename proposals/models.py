@@ -92,6 +92,12 @@ class Proposal(models.Model):
         indexes = [
             models.Index(fields=["team", "status", "-number"], name="proposal_team_status"),
             models.Index(fields=["due_at"], name="proposal_open_due", condition=Q(status="open")),
+            # The decision log: newest decision first, read a page at a time.
+            models.Index(
+                fields=["team", "-decided_at", "-number"],
+                name="proposal_decision_log",
+                condition=Q(status__in=["decided", "superseded"]),
+            ),
         ]
 
     def __str__(self) -> str:

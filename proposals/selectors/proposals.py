@@ -95,7 +95,8 @@ class ProposalPage:
     eligible_count: int
     comments: list[Comment]  # top-level, each with .thread (replies)
     comment_count: int
-    events: list[Event]
+    events: list[Event]  # oldest first; the newest TIMELINE_EVENTS unless all are asked for
+    earlier_events: bool
     action_items: list[ActionItem]
     blocks: list[Vote]
     design_page: object | None
@@ -105,7 +106,17 @@ class ProposalPage:
     earlier_threads: int  # older top-level comments not shown unless asked for
 
 
-DISCUSSION_THREADS = 30  # the newest threads shown at first; the rest on request
+# A page shows people by name: their password hash and sign-in dates need not be loaded
+# (and parsed) for each of the hundreds of people a busy proposal names.
+UNSHOWN_USER_FIELDS = ("password", "last_login", "date_joined")
+
+
+def _unshown(*relations: str) -> list[str]:
+    return [f"{relation}__{name}" for relation in relations for name in UNSHOWN_USER_FIELDS]
+
+
+DISCUSSION_THREADS = 30
+TIMELINE_EVENTS = 20  # the newest threads shown at first; the rest on request
 
 
 def _daci_people(proposal: Proposal) -> tuple[list, list]:
@@ -125,14 +136,21 @@ def _daci_people(proposal: Proposal) -> tuple[list, list]:
     return [u for u in people if u.is_contributor], [u for u in people if u.is_informed]
 
 
-def proposal_page(*, proposal: Proposal, user, all_comments: bool = False) -> ProposalPage:
+def proposal_page(
+    *, proposal: Proposal, user, all_comments: bool = False, all_events: bool = False
+) -> ProposalPage:
     """Everything the proposal page shows, in a fixed number of queries.
 
     Only a decided (or superseded) proposal has action items, a design page or
     proposals it supersedes, so those are not asked for before.
     """
     options = list(proposal.options.all())
-    votes = list(proposal.votes.select_related("voter", "option").order_by("updated_at"))
+    by_id = {o.pk: o for o in options}
+    votes = list(
+        proposal.votes.select_related("voter").defer(*_unshown("voter")).order_by("updated_at")
+    )
+    for vote in votes:
+        vote.option = by_id[vote.option_id]
     my_vote = next((v for v in votes if v.voter_id == user.pk), None)
     counts: dict[int, dict[str, int]] = {o.pk: {} for o in options}
     for vote in votes:
@@ -149,15 +167,15 @@ def proposal_page(*, proposal: Proposal, user, all_comments: bool = False) -> Pr
         for o in options
     ]
     memberships = list(
-        Membership.objects.filter(team=proposal.team_id, role__in=VOTING_ROLES).select_related(
-            "user"
-        )
+        Membership.objects.filter(team=proposal.team_id, role__in=VOTING_ROLES)
+        .select_related("user")
+        .defer(*_unshown("user"))
     )
     voted = {v.voter_id for v in votes}
-    counts = proposal.comments.aggregate(
+    discussion = proposal.comments.aggregate(
         total=Count("pk"), threads=Count("pk", filter=Q(parent__isnull=True))
     )
-    earlier = 0 if all_comments else max(0, counts["threads"] - DISCUSSION_THREADS)
+    earlier = 0 if all_comments else max(0, discussion["threads"] - DISCUSSION_THREADS)
     # The threads shown (the newest ones unless all are asked for) with their replies.
     shown = proposal.comments.filter(parent__isnull=True).order_by("-pk").values("pk")
     if not all_comments:
@@ -165,6 +183,7 @@ def proposal_page(*, proposal: Proposal, user, all_comments: bool = False) -> Pr
     comments = list(
         proposal.comments.filter(Q(pk__in=shown) | Q(parent__in=shown))
         .select_related("author")
+        .defer(*_unshown("author"))
         .order_by("pk")
     )
     threads: dict[int, list[Comment]] = {}
@@ -181,6 +200,13 @@ def proposal_page(*, proposal: Proposal, user, all_comments: bool = False) -> Pr
         else None
     )
     contributors, informed = _daci_people(proposal)
+    events = proposal.events.select_related("actor").defer(*_unshown("actor"))
+    if all_events:
+        events = list(events)
+    else:
+        # One more than shown tells whether there are earlier ones.
+        events = list(events.order_by("-created_at", "-pk")[: TIMELINE_EVENTS + 1])[::-1]
+    earlier_events = len(events) > TIMELINE_EVENTS and not all_events
     return ProposalPage(
         options=options,
         votes=votes,
@@ -193,8 +219,9 @@ def proposal_page(*, proposal: Proposal, user, all_comments: bool = False) -> Pr
         not_voted=[m.user for m in memberships if m.user_id not in voted],
         eligible_count=len(memberships),
         comments=top,
-        comment_count=counts["total"],
-        events=list(proposal.events.select_related("actor")),
+        comment_count=discussion["total"],
+        events=events[1:] if earlier_events else events,
+        earlier_events=earlier_events,
         action_items=list(proposal.action_items.select_related("owner")) if decided else [],
         blocks=[v for v in votes if v.stance == Stance.BLOCK],
         design_page=design_page,

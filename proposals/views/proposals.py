@@ -223,7 +223,10 @@ def proposal_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 
 def _detail_context(request, membership, proposal, **extra) -> dict:
     page = selectors.proposal_page(
-        proposal=proposal, user=request.user, all_comments=request.GET.get("discussion") == "all"
+        proposal=proposal,
+        user=request.user,
+        all_comments=request.GET.get("discussion") == "all",
+        all_events=request.GET.get("timeline") == "all",
     )
     my_vote = page.my_vote
     vote_form = extra.pop("vote_form", None) or VoteForm(
