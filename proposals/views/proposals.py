@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -321,7 +322,10 @@ def proposal_vote(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     context = _detail_context(
         request, membership, proposal, vote_form=None if saved else form, vote_saved=saved
     )
-    return render(request, "proposals/detail.html#voting", context)
+    # The vote is also a line in the timeline: it comes along out of band.
+    response = render(request, "proposals/detail.html#voting", context)
+    response.write(render_to_string("proposals/detail.html#timeline", {**context, "oob": True}))
+    return response
 
 
 @vary_on_headers("HX-Request")

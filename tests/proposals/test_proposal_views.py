@@ -1,4 +1,5 @@
 import datetime as dt
+import zoneinfo
 
 import pytest
 from django.db import connection
@@ -120,6 +121,12 @@ def test_driver_opens_and_member_votes_in_place(people, client_for):
     assert 'id="voting"' in response.text
     assert "Your vote is recorded" in response.text
     assert Vote.objects.get().voter == people.senior
+    # The timeline comes along out of band, with the vote in it, in the team's time zone.
+    timeline = response.text.split('id="timeline"', 1)[1]
+    assert timeline.startswith(' class="card timeline"') and 'hx-swap-oob="true"' in timeline
+    vote = proposal.events.latest("pk")
+    local = timezone.localtime(vote.created_at, zoneinfo.ZoneInfo(people.team.time_zone))
+    assert f"{local:%H:%M}" in timeline and "voted" in timeline
 
 
 def test_a_block_without_a_reason_is_refused_beside_the_field(people, client_for):
@@ -341,3 +348,42 @@ def test_an_invalid_change_cannot_be_proposed(people, client_for):
     assert response.status_code == 200
     assert "from 1 to 8" in response.text
     assert not Proposal.objects.exists()
+
+
+def test_a_long_discussion_shows_the_newest_threads_and_the_rest_on_request(people, client_for):
+    proposal = make_proposal(people.team, people.member, open_it=True)
+    for i in range(35):
+        services.comment_add(proposal=proposal, author=people.senior, body=f"Thread {i:02d}")
+    services.comment_add(
+        proposal=proposal,
+        author=people.member,
+        body="A reply to the oldest",
+        parent_id=proposal.comments.order_by("pk").first().pk,
+    )
+    client = client_for(people.member)
+    page = client.get(url("detail", proposal)).text
+    assert 'Discussion <span class="muted">(36)</span>' in page
+    assert "Show 5 earlier threads" in page
+    assert "Thread 34" in page and "Thread 05" in page
+    assert "Thread 04" not in page and "A reply to the oldest" not in page
+    everything = client.get(url("detail", proposal), {"discussion": "all"}).text
+    assert "Show 5 earlier threads" not in everything
+    assert "Thread 00" in everything and "A reply to the oldest" in everything
+
+
+def test_a_long_timeline_shows_the_newest_events_and_the_rest_on_request(people, client_for):
+    proposal = make_proposal(people.team, people.member, open_it=True)
+    option_ids = list(proposal.options.values_list("pk", flat=True))
+    for i in range(24):  # each change of vote is an event
+        services.proposal_vote_cast(
+            proposal=proposal, voter=people.senior, option_id=option_ids[i % 2], stance="agree"
+        )
+    client = client_for(people.member)
+    response = client.get(url("detail", proposal))
+    events = response.context["page"].events
+    assert len(events) == 20 and response.context["page"].earlier_events
+    assert events == sorted(events, key=lambda e: (e.created_at, e.pk)), "oldest first"
+    assert "Show the whole timeline" in response.text
+    everything = client.get(url("detail", proposal), {"timeline": "all"})
+    assert len(everything.context["page"].events) == proposal.events.count() > 20
+    assert "Show the whole timeline" not in everything.text
