@@ -4,12 +4,15 @@ It runs against the test database and the tests' broker (see ``celery_broker`` i
 conftest), and writes emails as files into a folder the test reads.
 """
 
+import email
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from email import policy
+from email.message import EmailMessage
 from pathlib import Path
 
 from django.conf import settings
@@ -99,3 +102,20 @@ def wait_for(condition, *, timeout: float, what: str, interval: float = 0.2) -> 
             return
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+# Django's file backend names a file by the second and the backend object's id, and
+# appends to it: two sends in one second can land in one file, 79 dashes apart.
+_MESSAGE_SEPARATOR = b"-" * 79
+
+
+def read_mail(mail_dir: Path) -> list[EmailMessage]:
+    """Every email the worker wrote to ``mail_dir``, oldest file first."""
+    messages = []
+    for path in sorted(mail_dir.iterdir()):
+        if path.suffix != ".log":
+            continue
+        for chunk in path.read_bytes().split(_MESSAGE_SEPARATOR):
+            if chunk.strip():
+                messages.append(email.message_from_bytes(chunk.strip(), policy=policy.default))
+    return messages

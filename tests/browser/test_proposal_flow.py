@@ -1,8 +1,6 @@
 """A DACI proposal from draft to design page, in a real browser, with a real worker."""
 
-import email
 import os
-from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -10,7 +8,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from proposals.models import ActionItem, DesignPage, Proposal, Status
-from tests.worker import running_worker, wait_for
+from tests.worker import read_mail, running_worker, wait_for
 
 pytestmark = [
     pytest.mark.browser,
@@ -67,13 +65,6 @@ def vote(page: Page, *, option: str, stance: str, reason: str = "") -> Locator:
     voting.get_by_label("Reason").fill(reason)
     voting.get_by_role("button", name="Vote", exact=True).click()
     return voting
-
-
-def read_mail(mail_dir: Path) -> list[EmailMessage]:
-    return [
-        email.message_from_bytes(path.read_bytes(), policy=policy.default)
-        for path in sorted(mail_dir.iterdir())
-    ]
 
 
 def outcome_mail(mail_dir: Path) -> list[EmailMessage]:
@@ -209,8 +200,7 @@ def test_a_proposal_goes_from_draft_to_decision_to_design_page(
         assert (item.text, item.owner) == ("Put Redis on the platform on-call rota", people.senior)
 
         # The worker tells the informed people of the outcome.
-        # Generous: on a loaded CI machine the worker may still be busy with earlier tasks.
-        wait_for(lambda: len(outcome_mail(mail_dir)) == 2, timeout=60, what="the outcome emails")
+        wait_for(lambda: len(outcome_mail(mail_dir)) == 2, timeout=30, what="the outcome emails")
 
     subject = f"[PAY] DACI-1 decided: {TITLE}"
     sent = {m["To"]: m for m in outcome_mail(mail_dir)}

@@ -1,14 +1,12 @@
 """Reminders through a real Celery worker: exactly one email per member, even after a kill."""
 
 import datetime as dt
-import email
 import os
 import re
 import signal
 import socket
 import threading
 import time
-from email import policy
 from pathlib import Path
 
 import pytest
@@ -17,19 +15,13 @@ from django.utils import timezone
 from practices import tasks
 from practices.models import Reminder, ReminderState
 from tests.reminders.helpers import make_retro
-from tests.worker import running_worker, wait_for
+from tests.worker import read_mail, running_worker, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def recipients(mail_dir: Path) -> list[str]:
-    found = []
-    for path in mail_dir.iterdir():
-        for chunk in path.read_bytes().split(b"-" * 79):
-            if chunk.strip():
-                message = email.message_from_bytes(chunk.strip(), policy=policy.default)
-                found.append(message["To"])
-    return sorted(found)
+    return sorted(message["To"] for message in read_mail(mail_dir))
 
 
 def test_a_due_retro_mails_each_member_once_despite_reruns_and_redelivery(
