@@ -29,6 +29,8 @@ def test_a_person_sees_what_they_will_get_and_when_in_their_time_zone(people, cl
     # Three days before, 15:00 in Berlin: 10:00 in New York (after its DST change on 8 March).
     assert upcoming[0].at.isoformat() == "2026-03-09T10:00:00-04:00"
     assert b"Retro reminders: Retro on Thu 12 Mar 15:00" in response.content
+    # And the page shows that time as such, not converted back to UTC.
+    assert 'Mon 9 Mar, 10:00 <span class="muted">EDT</span>' in response.text
 
 
 def test_saving_choices_stores_each_kind_and_the_time_zone(people, client_for):
@@ -69,6 +71,9 @@ def test_a_lead_sees_the_teams_upcoming_reminders_and_the_last_sent(people, clie
     assert len(response.context["recent"]) == 3
     assert {r.state for r in response.context["recent"]} == {ReminderState.SENT}
     assert len(response.context["upcoming"]) == 3  # the second retro, to each member
+    # In the team's time zone (Berlin): three days before 15:00 CET.
+    assert 'Sun 8 Mar, 15:00 <span class="muted">CET</span>' in response.text
+    assert "CET" in response.text.split("Last sent", 1)[1]
 
 
 def test_a_lead_sets_the_days_before_the_retro(people, client_for):
