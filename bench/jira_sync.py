@@ -25,12 +25,10 @@ Prints one ``name: value`` per line on stdout; progress goes to stderr.
 """
 
 import argparse
-import base64
 import http.client
 import json
 import os
 import resource
-import secrets
 import selectors
 import shutil
 import signal
@@ -48,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from bench.pages import BenchError, bench_database, note  # noqa: E402
+from bench.pages import BenchError, bench_database, note, production_like  # noqa: E402
 
 SETTINGS_MODULE = "bench.settings"
 TEAM_SLUG = "bench"
@@ -245,9 +243,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
     load_before = f"{os.getloadavg()[0]:.2f}"
     # As a production worker runs it. With DEBUG on, Django keeps every query and, on
     # PostgreSQL, renders each with its parameters: a cost of development, not of the sync.
-    if os.environ.setdefault("DJANGO_DEBUG", "false").lower() in ("false", "0", "off", "no"):
-        os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
-        os.environ.setdefault("JIRA_TOKEN_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
+    production_like(workdir)
     # Saving the connection queues a sync: into a folder nothing reads, not a real queue.
     os.environ["CELERY_BROKER_URL"] = "filesystem://"
     os.environ["CELERY_FILESYSTEM_DIR"] = str(workdir / "celery")

@@ -23,9 +23,7 @@ Prints one ``name: value`` per line on stdout; progress goes to stderr.
 """
 
 import argparse
-import base64
 import os
-import secrets
 import shutil
 import signal
 import sys
@@ -38,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from bench.pages import BenchError, bench_database, note  # noqa: E402
+from bench.pages import BenchError, bench_database, note, production_like  # noqa: E402
 
 SETTINGS_MODULE = "bench.settings"
 TARGET_PLAN_SECONDS = 10.0
@@ -186,9 +184,7 @@ def send_all(send_ids: list[int], *, threads: int) -> int:
 def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
     load_before = f"{os.getloadavg()[0]:.2f}"
     # As a production worker runs it: with DEBUG on, Django keeps every query it runs.
-    if os.environ.setdefault("DJANGO_DEBUG", "false").lower() in ("false", "0", "off", "no"):
-        os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
-        os.environ.setdefault("JIRA_TOKEN_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
+    production_like(workdir)
     os.environ["CELERY_BROKER_URL"] = "filesystem://"
     os.environ["CELERY_FILESYSTEM_DIR"] = str(workdir / "celery")
     expected = args.teams * args.members

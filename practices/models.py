@@ -215,8 +215,6 @@ class JiraTicket(models.Model):
     url = models.URLField(max_length=500)
     # Deleted in Jira or moved out of the filter, as the last full sync found.
     gone = models.BooleanField(default=False)
-    # The full sync that last saw the ticket in scope; the others are marked gone.
-    seen_in_run = models.BigIntegerField(null=True, blank=True)
     synced_at = models.DateTimeField()
 
     class Meta:

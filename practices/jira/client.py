@@ -295,9 +295,6 @@ class JiraClient:
             return str(hidden[0][ident])
         return ""
 
-    def browse_url(self, key: str) -> str:
-        return f"{self.base_url}/browse/{key}"
-
     # -- helpers --------------------------------------------------------------------
 
     def _connected(self) -> JIRA:

@@ -16,6 +16,7 @@ from practices.jira.client import JiraClient, JiraProblem, JiraSetupError
 from practices.jira.crypto import TokenUnreadable, token_decrypt, token_encrypt
 from practices.jira.jql import jql_build, jql_split_order_by
 from practices.jira.sync import jira_client_for
+from practices.jira.tickets import ticket_url
 from practices.models import JiraConnection, Team
 
 # A lead waits for "Test connection": fail faster than a background sync would.
@@ -214,8 +215,6 @@ class CreatedIssue:
     url: str
     # Found by its marker label: an earlier run had created it.
     existed: bool = False
-    # Whom Jira assigned it to (accountId or username); "" when unassigned.
-    assignee: str = ""
 
 
 def jira_issue_create(
@@ -242,7 +241,7 @@ def jira_issue_create(
         if marker_label:
             found = client.search_page(
                 jql=f'labels = "{marker_label}" ORDER BY created ASC',
-                fields=("summary", "assignee"),
+                fields=("summary",),
                 page_size=1,
             )
             if found.issues:
@@ -250,7 +249,7 @@ def jira_issue_create(
                 return CreatedIssue(
                     jira_id=str(issue.get("id", "")),
                     key=str(issue["key"]),
-                    url=client.browse_url(str(issue["key"])),
+                    url=ticket_url(client.base_url, str(issue["key"])),
                     existed=True,
                 )
         assignee = client.user_find(email=assignee_email) if assignee_email else ""
@@ -269,4 +268,4 @@ def jira_issue_create(
                 raise
             assignee = ""
             jira_id, key = client.issue_create(**values)
-    return CreatedIssue(jira_id=jira_id, key=key, url=client.browse_url(key), assignee=assignee)
+    return CreatedIssue(jira_id=jira_id, key=key, url=ticket_url(client.base_url, key))

@@ -97,6 +97,11 @@ def _user(value: Any, what: str) -> tuple[str, str]:
     return _text(account, 128), _text(value.get("displayName"), 255)
 
 
+def ticket_url(base_url: str, key: str) -> str:
+    """The ticket's page on the Jira site at ``base_url`` (no trailing slash)."""
+    return f"{base_url}/browse/{quote(key)}"
+
+
 def ticket_from_json(raw: Any, *, base_url: str) -> TicketData:
     """Reads one issue of a search answer; raises ``MalformedTicket`` on anything odd."""
     if not isinstance(raw, dict):
@@ -147,7 +152,7 @@ def ticket_from_json(raw: Any, *, base_url: str) -> TicketData:
             updated=jira_datetime(fields["updated"]),
             resolved=jira_datetime(resolved) if resolved else None,
             status_category_changed=jira_datetime(changed) if changed else None,
-            url=f"{base_url}/browse/{quote(key)}",
+            url=ticket_url(base_url, key),
         )
     except KeyError as error:
         raise MalformedTicket(name, f"{error.args[0]} is missing") from None

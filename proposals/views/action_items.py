@@ -1,16 +1,16 @@
 """A decision's action items: sending one to Jira, and its row while that happens."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from proposals.models import JiraState
-from proposals.selectors.access import action_item_get_for_user, can_send_action_items_to_jira
+from proposals.selectors.access import action_item_get_for_user
 from proposals.selectors.proposals import action_item_jira_enabled
-from proposals.services.action_items import ONLY_LEADS_DRIVER_APPROVER, action_item_jira_create
+from proposals.services.action_items import action_item_jira_create
 
 ROW = "proposals/detail.html#action_item"
 
@@ -39,8 +39,6 @@ def action_item_jira(request: HttpRequest, slug: str, number: int, item_id: int)
     membership, item = action_item_get_for_user(
         slug=slug, number=number, item_id=item_id, user=request.user
     )
-    if not can_send_action_items_to_jira(membership=membership, proposal=item.proposal):
-        raise PermissionDenied(ONLY_LEADS_DRIVER_APPROVER)
     error = ""
     try:
         item = action_item_jira_create(item=item, user=request.user)
