@@ -25,13 +25,20 @@ def set_password_url(user: AbstractBaseUser, *, url_name: str) -> str:
     return absolute_url(reverse(url_name, kwargs={"uidb64": uid, "token": token}))
 
 
-def email_send(*, to: str, subject: str, template: str, context: dict) -> None:
-    """Sends a text + HTML email rendered from templates/emails/<template>.txt|.html."""
+def email_build(
+    *, to: str, subject: str, template: str, context: dict, headers: dict | None = None
+) -> EmailMultiAlternatives:
+    """A text + HTML email rendered from templates/emails/<template>.txt|.html, unsent."""
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to], headers=headers)
     message.attach_alternative(html, "text/html")
-    message.send()
+    return message
+
+
+def email_send(*, to: str, subject: str, template: str, context: dict) -> None:
+    """Sends a text + HTML email rendered from templates/emails/<template>.txt|.html."""
+    email_build(to=to, subject=subject, template=template, context=context).send()
 
 
 def membership_email_send(*, membership: Membership) -> None:

@@ -10,8 +10,7 @@ Each finder reads every team at once, in a fixed number of queries.
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from django.conf import settings
-
+from practices.emails import absolute_url
 from practices.models import Membership, Reminder
 from practices.reminders.charter import DEFAULT_TURNAROUND_HOURS, review_turnaround_hours_map
 from practices.reminders.kinds import Due, Kind, Link, Message
@@ -96,7 +95,7 @@ def votes_due_render(rows: list[Reminder]) -> dict[int, Message]:
                 f"“{proposal.title}” closes for votes on {due} ({row.zone.key}).",
                 "You have not voted yet. Read the options and say where you stand.",
             ],
-            action=Link("Vote now", settings.SITE_URL + proposal.get_absolute_url()),
+            action=Link("Vote now", absolute_url(proposal.get_absolute_url())),
         )
     return messages
 
@@ -168,7 +167,7 @@ def reviews_waiting_render(rows: list[Reminder]) -> dict[int, Message]:
                 f"{_day(review.requested_at, row.zone)}. The team's charter expects "
                 f"reviews within {hours} hours.",
             ],
-            action=Link("Review the page", settings.SITE_URL + page.get_absolute_url()),
+            action=Link("Review the page", absolute_url(page.get_absolute_url())),
         )
     return messages
 

@@ -46,7 +46,7 @@ def retro_prompts_get(*, retro: Retro) -> dict:
         "tickets_more": 0,
     }
     if JiraConnection.objects.filter(team=retro.team_id).exists():
-        tickets = retro_selectors.retro_tickets_finished(retro=retro)
+        tickets = retro_selectors.retro_tickets_finished(retro=retro, previous=previous)
         shown = list(tickets[: TICKET_PROMPTS_SHOWN + 1])
         prompts["tickets"] = shown[:TICKET_PROMPTS_SHOWN]
         if len(shown) > TICKET_PROMPTS_SHOWN:

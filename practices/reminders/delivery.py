@@ -7,14 +7,13 @@ import time
 import uuid
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import DatabaseError
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from practices.emails import absolute_url, email_build
 from practices.models import Reminder, ReminderDelivery, ReminderState
 from practices.reminders.kinds import Message, kind_get
 from practices.reminders.planner import reminder_ready
@@ -183,10 +182,6 @@ def _render(rows: list[Reminder]) -> dict[int, Message]:
     return messages
 
 
-def absolute_url(path: str) -> str:
-    return settings.SITE_URL + path
-
-
 def unsubscribe_url(*, user_id: int, kind: str) -> str:
     token = unsubscribe_token_make(user_id=user_id, kind=kind)
     return absolute_url(reverse("reminder_unsubscribe", kwargs={"token": token}))
@@ -202,18 +197,17 @@ def _email(
         "unsubscribe_what": kind_label(kind),
         "settings_url": absolute_url(reverse("notifications")),
     }
-    email = EmailMultiAlternatives(
+    return email_build(
+        to=user.email,
         subject=subject,
-        body=render_to_string(f"emails/{template}.txt", context),
-        to=[user.email],
+        template=template,
+        context=context,
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "Auto-Submitted": "auto-generated",
         },
     )
-    email.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
-    return email
 
 
 def _single_email(*, user, row: Reminder, message: Message) -> EmailMultiAlternatives:

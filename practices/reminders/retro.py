@@ -11,9 +11,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
-from django.conf import settings
-from django.urls import NoReverseMatch
 
+from practices.emails import absolute_url
 from practices.models import (
     ActionItemStatus,
     Membership,
@@ -91,11 +90,7 @@ def find(*, now: datetime, until: datetime, team_ids=None) -> list[Due]:
 
 
 def _board_url(retro: Retro) -> str:
-    try:
-        path = retro.get_absolute_url()
-    except NoReverseMatch:  # the board is not routed (yet): the team's page instead
-        path = retro.team.get_absolute_url()
-    return settings.SITE_URL + path
+    return absolute_url(retro.get_absolute_url())
 
 
 def _invite(retro: Retro, url: str) -> str:

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from practices.emails import absolute_url
 from practices.models import (
     JiraConnection,
     JiraTicket,
@@ -27,12 +28,6 @@ from practices.reminders.kinds import Due, Kind, Link, Message
 KIND = "stuck_review"
 
 
-def _in_review(status: str, chosen: list[str] | None) -> bool:
-    if chosen is not None:
-        return status in chosen
-    return "review" in status.lower()
-
-
 def _person_keys(member: dict) -> set[str]:
     full = f"{member['user__first_name']} {member['user__last_name']}".strip().lower()
     keys = {member["user__email"].lower(), member["user__username"].lower()}
@@ -45,10 +40,7 @@ def _stuck_tickets(*, until: datetime, team_ids) -> list[dict]:
     connections = JiraConnection.objects.all()
     if team_ids is not None:
         connections = connections.filter(team_id__in=list(team_ids))
-    chosen = {
-        pk: (set(statuses) if statuses is not None else None)
-        for pk, statuses in connections.values_list("pk", "review_statuses")
-    }
+    chosen = {c.pk: c for c in connections.only("review_statuses")}
     if not chosen:
         return []
     turnaround = review_turnaround_hours_map(team_ids=team_ids)
@@ -70,8 +62,8 @@ def _stuck_tickets(*, until: datetime, team_ids) -> list[dict]:
     )
     stuck = []
     for ticket in tickets:
-        statuses = chosen[ticket["connection_id"]]
-        if not _in_review(ticket["status"], statuses):
+        connection = chosen[ticket["connection_id"]]
+        if ticket["status"] not in connection.review_status_names([ticket["status"]]):
             continue
         hours = turnaround.get(ticket["connection__team_id"], DEFAULT_TURNAROUND_HOURS)
         ticket["stuck_at"] = ticket["status_entered_at"] + timedelta(hours=hours)
@@ -136,8 +128,6 @@ def _age(delta: timedelta) -> str:
 
 
 def render(rows: list[Reminder]) -> dict[int, Message]:
-    from practices.reminders.delivery import absolute_url
-
     ids = {pk for row in rows for pk in row.payload.get("tickets", [])}
     tickets = {
         t.pk: t

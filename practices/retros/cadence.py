@@ -19,7 +19,7 @@ class Cadence:
 
     @classmethod
     def from_data(cls, data: dict | None) -> "Cadence":
-        merged = {**section_spec("retros").default, **(data or {})}
+        merged = section_spec("retros").with_defaults(data)
         start = merged["start_time"]
         if isinstance(start, str):
             start = dt.time.fromisoformat(start)

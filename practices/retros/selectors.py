@@ -214,10 +214,11 @@ def retro_owner_choices(*, team: Team) -> list[AbstractBaseUser]:
     return [m.user for m in memberships]
 
 
-def retro_tickets_finished(*, retro: Retro, now: datetime | None = None) -> QuerySet[JiraTicket]:
-    """Tickets of the team's Jira filter resolved since the previous retro."""
+def retro_tickets_finished(
+    *, retro: Retro, previous: Retro | None, now: datetime | None = None
+) -> QuerySet[JiraTicket]:
+    """Tickets of the team's Jira filter resolved since ``previous`` (``retro_previous``)."""
     now = now or timezone.now()
-    previous = retro_previous(retro=retro)
     until = min(retro.ends_at, now)
     tickets = JiraTicket.objects.filter(
         connection__team=retro.team_id,

@@ -27,15 +27,11 @@ from practices.retros.forms import (
     SkipForm,
 )
 from practices.selectors import charter_section_get, membership_get_for_user
+from practices.views import _require_lead
 
 ANONYMOUS_COOKIE = "retro_anonymous_cards"
 ANONYMOUS_COOKIE_KEEP = 200  # card ids remembered per browser
 ANONYMOUS_COOKIE_AGE = 180 * 24 * 3600
-
-
-def _require_lead(membership: Membership) -> None:
-    if not membership.is_lead:
-        raise PermissionDenied("Only the team's leads can do that.")
 
 
 def _require_contributor(membership: Membership) -> None:
