@@ -17,6 +17,7 @@ urlpatterns = [
         name="status",
     ),
     path("<slug:slug>/proposals/<int:number>/vote/", proposals.proposal_vote, name="vote"),
+    path("<slug:slug>/proposals/<int:number>/votes/", proposals.proposal_votes, name="votes"),
     path(
         "<slug:slug>/proposals/<int:number>/comments/",
         proposals.proposal_comment,

@@ -1,4 +1,5 @@
 import os
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -98,3 +99,15 @@ def client_for(client):
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _own_page_fragments(monkeypatch):
+    """Each test its own namespace for cached proposal-page fragments.
+
+    Their keys name the proposal by id, and ids come round again after a test's
+    rollback (SQLite); a namespace per test keeps one test's rendering out of the next.
+    """
+    from proposals.views import fragments
+
+    monkeypatch.setattr(fragments, "NAMESPACE", f"test-{uuid.uuid4().hex}")

@@ -158,6 +158,10 @@ MATRIX.update(
             Row("post", part_only(200), args=PROPOSAL, data={"option": "1", "stance": "agree"}),
         ],
         "proposals:comment": [Row("post", part_only(200), args=PROPOSAL, data={"body": "late"})],
+        "proposals:votes": [
+            Row("get", team_read(), args=PROPOSAL),
+            Row("get", team_read(), args=PROPOSAL, headers={"HTTP_HX_REQUEST": "true"}),
+        ],
         "proposals:decide": [
             Row("get", {**part_only(403), "lead": 302}, args=PROPOSAL),
             Row("post", {**part_only(403), "lead": 302}, args=PROPOSAL, data={"rationale": "x"}),

@@ -3,7 +3,8 @@
 import re
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from practices.models import JiraConnection, Membership, Team
@@ -87,23 +88,42 @@ class Tally:
 @dataclass
 class ProposalPage:
     options: list[Option]
-    votes: list[Vote]
+    vote_count: int
     my_vote: Vote | None
     tally: list[Tally]
     tally_visible: bool
-    not_voted: list
+    not_voted: list[str]  # names of eligible members who have not voted
     eligible_count: int
-    comments: list[Comment]  # top-level, each with .thread (replies)
-    comment_count: int
-    events: list[Event]  # oldest first; the newest TIMELINE_EVENTS unless all are asked for
-    earlier_events: bool
+    stamp: "PageStamp"
     action_items: list[ActionItem]
     blocks: list[Vote]
     design_page: object | None
     supersedes: list[Proposal]
-    contributors: list
-    informed: list
-    earlier_threads: int  # older top-level comments not shown unless asked for
+    contributors: list[str]  # names
+    informed: list[str]
+
+
+@dataclass(frozen=True)
+class PageStamp:
+    """How many comments and timeline events a proposal has, and the newest of each.
+
+    Both are only ever added to, never changed or removed, so these numbers name their
+    content exactly: a rendering of the discussion or the timeline made for one stamp
+    is right for as long as the stamp stays the same.
+    """
+
+    comment_count: int
+    thread_count: int
+    last_comment_id: int
+    event_count: int
+    last_event_id: int
+
+    def earlier_threads(self, *, all_comments: bool) -> int:
+        """Older threads left out unless all are asked for."""
+        return 0 if all_comments else max(0, self.thread_count - DISCUSSION_THREADS)
+
+    def earlier_events(self, *, all_events: bool) -> bool:
+        return not all_events and self.event_count > TIMELINE_EVENTS
 
 
 # A page shows people by name: their password hash and sign-in dates need not be loaded
@@ -119,64 +139,110 @@ DISCUSSION_THREADS = 30
 TIMELINE_EVENTS = 20  # the newest threads shown at first; the rest on request
 
 
-def _daci_people(proposal: Proposal) -> tuple[list, list]:
-    """Contributors and informed members, in one query."""
-    User = Proposal.contributors.field.related_model
-    contributor = Proposal.contributors.through.objects.filter(
-        proposal=proposal, user=OuterRef("pk")
+def display_name(first_name: str, last_name: str, email: str) -> str:
+    """What ``get_full_name|default:email`` shows, from the columns alone."""
+    return f"{first_name} {last_name}".strip() or email
+
+
+def _daci_people(proposal: Proposal) -> tuple[list[str], list[str]]:
+    """The names of the contributors and of the informed members, in one query."""
+    name = ("user__first_name", "user__last_name", "user__email")
+    contributors = (
+        Proposal.contributors.through.objects.filter(proposal=proposal.pk)
+        .annotate(contributor=Value(True))
+        .values_list("contributor", *name)
     )
-    informed = Proposal.informed.through.objects.filter(proposal=proposal, user=OuterRef("pk"))
-    ids = Proposal.contributors.through.objects.filter(proposal=proposal).values("user_id")
-    informed_ids = Proposal.informed.through.objects.filter(proposal=proposal).values("user_id")
-    people = list(
-        User.objects.filter(Q(pk__in=ids) | Q(pk__in=informed_ids))
-        .annotate(is_contributor=Exists(contributor), is_informed=Exists(informed))
-        .order_by("first_name", "last_name", "email")
+    informed = (
+        Proposal.informed.through.objects.filter(proposal=proposal.pk)
+        .annotate(contributor=Value(False))
+        .values_list("contributor", *name)
     )
-    return [u for u in people if u.is_contributor], [u for u in people if u.is_informed]
+    rows = sorted(contributors.union(informed, all=True), key=lambda row: row[1:])
+    return (
+        [display_name(*person) for contributor, *person in rows if contributor],
+        [display_name(*person) for contributor, *person in rows if not contributor],
+    )
 
 
-def proposal_page(
-    *, proposal: Proposal, user, all_comments: bool = False, all_events: bool = False
-) -> ProposalPage:
-    """Everything the proposal page shows, in a fixed number of queries.
+def tally_visible(*, proposal: Proposal, has_voted: bool) -> bool:
+    """Whether a person sees the tally and who voted what.
 
-    Only a decided (or superseded) proposal has action items, a design page or
-    proposals it supersedes, so those are not asked for before.
+    A lead may hide them from those who have not voted while voting runs, so that
+    earlier votes do not anchor theirs.
     """
-    options = list(proposal.options.all())
-    by_id = {o.pk: o for o in options}
-    votes = list(
-        proposal.votes.select_related("voter").defer(*_unshown("voter")).order_by("updated_at")
+    return (
+        not proposal.hide_tally
+        or has_voted
+        or proposal.status != Status.OPEN
+        or proposal.voting_closed_at is not None
     )
-    for vote in votes:
-        vote.option = by_id[vote.option_id]
-    my_vote = next((v for v in votes if v.voter_id == user.pk), None)
-    counts: dict[int, dict[str, int]] = {o.pk: {} for o in options}
-    for vote in votes:
-        stances = counts.setdefault(vote.option_id, {})
-        stances[vote.stance] = stances.get(vote.stance, 0) + 1
-    total = len(votes) or 1
-    tally = [
-        Tally(
-            option=o,
-            count=sum(counts[o.pk].values()),
-            stances=counts[o.pk],
-            share=round(100 * sum(counts[o.pk].values()) / total),
-        )
-        for o in options
-    ]
-    memberships = list(
+
+
+def _turnout(proposal: Proposal, voted: set[int]) -> tuple[int, list[str]]:
+    """How many members may vote, and the names of those not in ``voted``.
+
+    Rows of columns rather than model instances: a big team lists everyone here.
+    """
+    rows = (
         Membership.objects.filter(team=proposal.team_id, role__in=VOTING_ROLES)
-        .select_related("user")
-        .defer(*_unshown("user"))
+        .order_by("user__first_name", "user__last_name", "user__email")
+        .values_list("user_id", "user__first_name", "user__last_name", "user__email")
     )
-    voted = {v.voter_id for v in votes}
-    discussion = proposal.comments.aggregate(
-        total=Count("pk"), threads=Count("pk", filter=Q(parent__isnull=True))
+    rows = list(rows)
+    return len(rows), [display_name(*person) for user_id, *person in rows if user_id not in voted]
+
+
+def _decision_people(proposal: Proposal, options: dict[int, Option]) -> None:
+    """Attach who decided and what superseded a decided proposal (one query)."""
+    if proposal.chosen_option_id in options:
+        proposal.chosen_option = options[proposal.chosen_option_id]
+    decided = (
+        Proposal.objects.filter(pk=proposal.pk)
+        .select_related("decided_by", "superseded_by")
+        .only(
+            "decided_by",
+            "superseded_by",
+            "decided_by__first_name",
+            "decided_by__last_name",
+            "decided_by__email",
+            "superseded_by__number",
+            "superseded_by__team_id",
+        )
+        .get()
     )
-    earlier = 0 if all_comments else max(0, discussion["threads"] - DISCUSSION_THREADS)
-    # The threads shown (the newest ones unless all are asked for) with their replies.
+    proposal.decided_by = decided.decided_by
+    if decided.superseded_by is not None and decided.superseded_by.team_id == proposal.team_id:
+        decided.superseded_by.team = proposal.team
+    proposal.superseded_by = decided.superseded_by
+
+
+def _stamp(proposal: Proposal) -> PageStamp:
+    """The proposal's ``PageStamp``, in one query.
+
+    Written as SQL: the ORM takes several times longer to build five scalar subqueries
+    than the database takes to answer them, and this runs on every view of the page.
+    Only our own table and column names are formatted in; the id is a parameter.
+    """
+    quote = connection.ops.quote_name
+    comments, events = quote(Comment._meta.db_table), quote(Event._meta.db_table)
+    proposal_id, parent_id, pk = quote("proposal_id"), quote("parent_id"), quote("id")
+    sql = (
+        f"SELECT (SELECT COUNT(*) FROM {comments} WHERE {proposal_id} = %s),"  # noqa: S608  # nosec B608
+        f" (SELECT COUNT(*) FROM {comments} WHERE {proposal_id} = %s AND {parent_id} IS NULL),"
+        f" (SELECT COALESCE(MAX({pk}), 0) FROM {comments} WHERE {proposal_id} = %s),"
+        f" (SELECT COUNT(*) FROM {events} WHERE {proposal_id} = %s),"
+        f" (SELECT COALESCE(MAX({pk}), 0) FROM {events} WHERE {proposal_id} = %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [proposal.pk] * 5)
+        return PageStamp(*cursor.fetchone())
+
+
+def proposal_threads(*, proposal: Proposal, all_comments: bool = False) -> list[Comment]:
+    """The discussion's threads, oldest first, each with ``.thread`` (its replies).
+
+    The newest DISCUSSION_THREADS threads unless all are asked for; one query.
+    """
     shown = proposal.comments.filter(parent__isnull=True).order_by("-pk").values("pk")
     if not all_comments:
         shown = shown[:DISCUSSION_THREADS]
@@ -193,44 +259,95 @@ def proposal_page(
     top = [c for c in comments if not c.parent_id]
     for comment in top:
         comment.thread = threads.get(comment.pk, [])
+    return top
+
+
+def proposal_events(*, proposal: Proposal, all_events: bool = False) -> list[Event]:
+    """The timeline, oldest first: the newest TIMELINE_EVENTS unless all are asked for."""
+    events = proposal.events.select_related("actor").defer(*_unshown("actor"))
+    if all_events:
+        return list(events)
+    return list(events.order_by("-created_at", "-pk")[:TIMELINE_EVENTS])[::-1]
+
+
+def proposal_page(*, proposal: Proposal, user, with_blocks: bool = False) -> ProposalPage:
+    """Everything the proposal page shows, in a fixed number of queries.
+
+    The tally is counted by the database, whatever the number of votes; who voted what
+    is read on request (``proposal_votes``), and so are the discussion and the timeline
+    (``proposal_threads``, ``proposal_events``): the page's ``stamp`` says whether a
+    rendering of them made earlier still holds. Only a decided (or superseded) proposal
+    has a decision, action items, a design page or proposals it supersedes, so those are
+    not asked for before. Block votes come with a decided proposal, or when
+    ``with_blocks`` asks for them (deciding answers them).
+    """
+    options = list(proposal.options.all())
+    by_id = {o.pk: o for o in options}
+    counts: dict[int, dict[str, int]] = {o.pk: {} for o in options}
+    voted = set()
+    # Three small columns a vote: cheaper to count here than to have the ORM build a
+    # GROUP BY, and who voted is needed for the turnout anyway.
+    for option_id, stance, voter_id in proposal.votes.values_list(
+        "option_id", "stance", "voter_id"
+    ):
+        stances = counts.setdefault(option_id, {})
+        stances[stance] = stances.get(stance, 0) + 1
+        voted.add(voter_id)
+    vote_count = len(voted)
+    my_vote = proposal.votes.filter(voter=user).first() if user.is_authenticated else None
+    tally = [
+        Tally(
+            option=o,
+            count=sum(counts[o.pk].values()),
+            stances={s: counts[o.pk][s] for s in Stance.values if s in counts[o.pk]},
+            share=round(100 * sum(counts[o.pk].values()) / (vote_count or 1)),
+        )
+        for o in options
+    ]
+    eligible_count, not_voted = _turnout(proposal, voted)
     decided = proposal.status in (Status.DECIDED, Status.SUPERSEDED)
+    if decided:
+        _decision_people(proposal, by_id)
     design_page = (
         DesignPage.objects.filter(proposal=proposal).only("pk", "number", "title", "status").first()
         if decided
         else None
     )
     contributors, informed = _daci_people(proposal)
-    events = proposal.events.select_related("actor").defer(*_unshown("actor"))
-    if all_events:
-        events = list(events)
-    else:
-        # One more than shown tells whether there are earlier ones.
-        events = list(events.order_by("-created_at", "-pk")[: TIMELINE_EVENTS + 1])[::-1]
-    earlier_events = len(events) > TIMELINE_EVENTS and not all_events
+    blocks = []
+    if decided or with_blocks:
+        blocks = list(
+            proposal.votes.filter(stance=Stance.BLOCK)
+            .select_related("voter")
+            .defer(*_unshown("voter"))
+            .order_by("updated_at")
+        )
     return ProposalPage(
         options=options,
-        votes=votes,
+        vote_count=vote_count,
         my_vote=my_vote,
         tally=tally,
-        tally_visible=not proposal.hide_tally
-        or my_vote is not None
-        or proposal.status != Status.OPEN
-        or proposal.voting_closed_at is not None,
-        not_voted=[m.user for m in memberships if m.user_id not in voted],
-        eligible_count=len(memberships),
-        comments=top,
-        comment_count=discussion["total"],
-        events=events[1:] if earlier_events else events,
-        earlier_events=earlier_events,
+        tally_visible=tally_visible(proposal=proposal, has_voted=my_vote is not None),
+        not_voted=not_voted,
+        eligible_count=eligible_count,
+        stamp=_stamp(proposal),
         action_items=list(proposal.action_items.select_related("owner")) if decided else [],
-        blocks=[v for v in votes if v.stance == Stance.BLOCK],
+        blocks=blocks,
         design_page=design_page,
         supersedes=list(proposal.supersedes.only("pk", "number", "title", "team_id"))
         if decided
         else [],
         contributors=contributors,
         informed=informed,
-        earlier_threads=earlier,
+    )
+
+
+def proposal_votes(*, proposal: Proposal) -> list[Vote]:
+    """Every vote on the proposal with its voter and option, in the order they were cast."""
+    return list(
+        proposal.votes.select_related("voter", "option")
+        .defer(*_unshown("voter"))
+        .order_by("created_at", "pk")
     )
 
 

@@ -1,6 +1,7 @@
 """Pages for DACI proposals: list, write, vote, discuss, decide."""
 
 import datetime as dt
+from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,6 +29,7 @@ from proposals.models import Proposal, Status
 from proposals.selectors import proposals as selectors
 from proposals.selectors.access import can_take_part, proposal_get_for_user
 from proposals.services import proposals as services
+from proposals.views import fragments
 
 PAGE_SIZE = 20
 ACTION_ITEM_ROWS = 4
@@ -223,12 +225,10 @@ def proposal_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 
 
 def _detail_context(request, membership, proposal, **extra) -> dict:
-    page = selectors.proposal_page(
-        proposal=proposal,
-        user=request.user,
-        all_comments=request.GET.get("discussion") == "all",
-        all_events=request.GET.get("timeline") == "all",
-    )
+    page = selectors.proposal_page(proposal=proposal, user=request.user)
+    all_comments = request.GET.get("discussion") == "all"
+    all_events = request.GET.get("timeline") == "all"
+    can_comment = can_take_part(membership) and proposal.status in (Status.DRAFT, Status.OPEN)
     my_vote = page.my_vote
     vote_form = extra.pop("vote_form", None) or VoteForm(
         options=page.options,
@@ -242,10 +242,25 @@ def _detail_context(request, membership, proposal, **extra) -> dict:
         "nav": "proposals",
         "proposal": proposal,
         "page": page,
+        # Called by the template only where it shows them (a vote's answer has no
+        # discussion), then read from the cache unless something was added.
+        "threads_html": partial(
+            fragments.threads_html,
+            request,
+            proposal=proposal,
+            stamp=page.stamp,
+            can_comment=can_comment,
+            all_comments=all_comments,
+        ),
+        "timeline_html": partial(
+            fragments.timeline_html, proposal=proposal, stamp=page.stamp, all_events=all_events
+        ),
+        "earlier_threads": page.stamp.earlier_threads(all_comments=all_comments),
+        "earlier_events": page.stamp.earlier_events(all_events=all_events),
         "vote_form": vote_form,
         "comment_form": extra.pop("comment_form", None) or CommentForm(),
         "can_vote": can_take_part(membership) and proposal.is_voting,
-        "can_comment": can_take_part(membership) and proposal.status in (Status.DRAFT, Status.OPEN),
+        "can_comment": can_comment,
         "is_driver": proposal.driver_id == request.user.pk,
         "is_approver": proposal.approver_id == request.user.pk,
         "jira_enabled": bool(page.action_items)
@@ -261,6 +276,25 @@ def _detail_context(request, membership, proposal, **extra) -> dict:
 def proposal_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     membership, proposal = proposal_get_for_user(slug=slug, number=number, user=request.user)
     return render(request, "proposals/detail.html", _detail_context(request, membership, proposal))
+
+
+@vary_on_headers("HX-Request")
+@require_GET
+def proposal_votes(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """Who voted what, with reasons: its own page, or the list alone for the proposal page."""
+    membership, proposal = proposal_get_for_user(slug=slug, number=number, user=request.user)
+    has_voted = proposal.votes.filter(voter=request.user).exists()
+    visible = selectors.tally_visible(proposal=proposal, has_voted=has_voted)
+    context = {
+        "team": membership.team,
+        "membership": membership,
+        "nav": "proposals",
+        "proposal": proposal,
+        "visible": visible,
+        "votes": selectors.proposal_votes(proposal=proposal) if visible else [],
+    }
+    template = "proposals/votes.html#vote_list" if request.htmx else "proposals/votes.html"
+    return render(request, template, context)
 
 
 @require_POST
@@ -365,7 +399,7 @@ def proposal_decide(request: HttpRequest, slug: str, number: int) -> HttpRespons
     if proposal.status != Status.OPEN:
         messages.error(request, "Only an open proposal can be decided.")
         return redirect(proposal)
-    page = selectors.proposal_page(proposal=proposal, user=request.user)
+    page = selectors.proposal_page(proposal=proposal, user=request.user, with_blocks=True)
     form = DecideForm(request.POST or None, options=page.options, blocks=page.blocks)
     items = [
         ActionItemForm(request.POST or None, team=membership.team, prefix=f"item{i}")

@@ -1,15 +1,20 @@
 import datetime as dt
+import re
+import uuid
 import zoneinfo
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from practices.models import CharterSection
 from proposals.models import Comment, Option, Proposal, Status, Vote
+from proposals.selectors import proposals as selectors
 from proposals.services import proposals as services
+from proposals.views import fragments
 from tests.charter_posts import retros_post
 from tests.factories import add_member
 from tests.proposals.factories import decide, make_proposal
@@ -285,21 +290,96 @@ def make_busy_proposal(team, driver, voters, *, options, comments):
     return proposal
 
 
-def test_proposal_page_queries_do_not_grow(people, client_for):
+def timeline_entries(page: str) -> int:
+    return page.split('id="timeline"', 1)[1].split("</section>", 1)[0].count("<li>")
+
+
+def page_queries(client, proposal, monkeypatch) -> tuple[int, int]:
+    """Queries for the proposal page before and after its discussion and timeline are
+    cached (a fresh cache namespace makes the first request a cold one)."""
+    monkeypatch.setattr(fragments, "NAMESPACE", f"cold-{uuid.uuid4().hex}")
+    counts = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url("detail", proposal)).status_code == 200
+        counts.append(len(queries))
+    return counts[0], counts[1]
+
+
+def test_proposal_page_queries_do_not_grow(people, client_for, monkeypatch):
     small_voters = [add_member(people.team) for _ in range(5)]
-    small = make_busy_proposal(people.team, people.member, small_voters, options=3, comments=0)
+    small = make_busy_proposal(people.team, people.member, small_voters, options=3, comments=2)
     big_voters = small_voters + [add_member(people.team) for _ in range(55)]
     big = make_busy_proposal(people.team, people.member, big_voters, options=8, comments=200)
+    quiet = make_busy_proposal(people.team, people.member, small_voters, options=3, comments=0)
     client = client_for(people.senior)
-    client.get(url("detail", small))
-    with CaptureQueriesContext(connection) as few:
-        assert client.get(url("detail", small)).status_code == 200
-    with CaptureQueriesContext(connection) as many:
-        assert client.get(url("detail", big)).status_code == 200
-    assert len(few) == len(many)
-    assert len(many) <= 15
+    client.get(url("detail", quiet))  # the session's first request does one-off work
+    # With no comment at all there is no discussion to read.
+    assert (
+        page_queries(client, quiet, monkeypatch)[0] == page_queries(client, big, monkeypatch)[0] - 1
+    )
+    cold_small, warm_small = page_queries(client, small, monkeypatch)
+    cold_big, warm_big = page_queries(client, big, monkeypatch)
+    assert (cold_small, warm_small) == (cold_big, warm_big)
+    # Cached: the discussion's and the timeline's rows are not read again.
+    assert warm_big == cold_big - 2
+    assert cold_big <= 15
     assert Option.objects.filter(proposal=big).count() == 8
     assert Vote.objects.filter(proposal=big).count() == 60
+
+
+def test_a_cached_discussion_and_timeline_show_what_is_added(people, client_for):
+    proposal = make_proposal(people.team, people.member, open_it=True)
+    services.comment_add(proposal=proposal, author=people.senior, body="First thoughts")
+    client = client_for(people.member)
+    before = client.get(url("detail", proposal)).text
+    assert "First thoughts" in before
+    services.comment_add(proposal=proposal, author=people.senior, body="Second thoughts")
+    option_id = proposal.options.values_list("pk", flat=True).first()
+    services.proposal_vote_cast(
+        proposal=proposal, voter=people.senior, option_id=option_id, stance="agree"
+    )
+    page = client.get(url("detail", proposal)).text
+    assert "First thoughts" in page and "Second thoughts" in page
+    assert 'Discussion <span class="muted">(2)</span>' in page
+    assert timeline_entries(page) == timeline_entries(before) + 1
+    assert " voted" in page.split('id="timeline"', 1)[1].split("</section>", 1)[0]
+
+
+def test_cached_reply_forms_carry_each_readers_own_csrf_token(people, client_for):
+    """The first reader's rendering is reused, but a reply posted without JavaScript by
+    a second reader (with CSRF checks on) still goes through."""
+    proposal = make_proposal(people.team, people.member, open_it=True)
+    services.comment_add(proposal=proposal, author=people.senior, body="A question")
+    first = client_for(people.lead).get(url("detail", proposal)).text
+    reader = Client(enforce_csrf_checks=True)
+    reader.force_login(people.member)
+    page = reader.get(url("detail", proposal)).text
+    tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert len(tokens) >= 2  # the reply form and the comment form
+    assert not set(tokens) & set(re.findall(r'csrfmiddlewaretoken" value="([^"]+)"', first))
+    parent = proposal.comments.get()
+    response = reader.post(
+        url("comment", proposal),
+        {"csrfmiddlewaretoken": tokens[0], "parent": parent.pk, "body": "An answer"},
+    )
+    assert response.status_code == 302
+    assert parent.replies.get().body == "An answer"
+
+
+def test_a_comment_cannot_make_the_page_write_a_readers_token(people, client_for):
+    """Text shaped like the token's placeholder stays text; the placeholder itself is
+    secret, so a comment cannot name it."""
+    proposal = make_proposal(people.team, people.member, open_it=True)
+    hostile = 'name="csrfmiddlewaretoken" value="x" [link](https://evil.example/?t=x)'
+    services.comment_add(proposal=proposal, author=people.senior, body=hostile)
+    client = client_for(people.member)
+    client.get(url("detail", proposal))
+    page = client.get(url("detail", proposal)).text
+    assert fragments._csrf_placeholder() not in page
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    assert "https://evil.example/?t=x" in page
+    assert f"evil.example/?t={token}" not in page
 
 
 def test_list_page_queries_do_not_grow(people, client_for):
@@ -378,12 +458,15 @@ def test_a_long_timeline_shows_the_newest_events_and_the_rest_on_request(people,
         services.proposal_vote_cast(
             proposal=proposal, voter=people.senior, option_id=option_ids[i % 2], stance="agree"
         )
-    client = client_for(people.member)
-    response = client.get(url("detail", proposal))
-    events = response.context["page"].events
-    assert len(events) == 20 and response.context["page"].earlier_events
+    events = selectors.proposal_events(proposal=proposal)
+    assert len(events) == 20
     assert events == sorted(events, key=lambda e: (e.created_at, e.pk)), "oldest first"
+    assert events[-1] == proposal.events.latest("created_at", "pk")
+    client = client_for(people.member)
+
+    response = client.get(url("detail", proposal))
+    assert timeline_entries(response.text) == 20
     assert "Show the whole timeline" in response.text
     everything = client.get(url("detail", proposal), {"timeline": "all"})
-    assert len(everything.context["page"].events) == proposal.events.count() > 20
+    assert timeline_entries(everything.text) == proposal.events.count() > 20
     assert "Show the whole timeline" not in everything.text

@@ -1,0 +1,121 @@
+"""The discussion and the timeline of a proposal page, rendered once for everyone.
+
+They are the page's heaviest parts and the same for every reader, so each rendering is
+kept in the cache under a key that names what it shows: the proposal, the
+``PageStamp`` (comments and events are only ever added, so their count and newest id
+identify them), the variant asked for, the team's time zone and the template's source.
+A new comment or event makes a new key; nothing has to be invalidated.
+
+What a key cannot see is a person's name changing (only an administrator can do
+that, or delete a user): such a rendering is kept no longer than FRAGMENT_SECONDS.
+
+Reply forms sit inside the discussion, and a form's CSRF token belongs to the
+reader's session: the rendering keeps a placeholder that is swapped for the reader's
+token on the way out. The placeholder is derived from SECRET_KEY, so no comment can
+contain it and have a reader's token written into a link of the author's choosing.
+"""
+
+import hashlib
+from functools import cache as memoise
+
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
+from django.template import engines
+from django.template.loader import render_to_string
+from django.utils.crypto import salted_hmac
+from django.utils.safestring import SafeString, mark_safe
+
+from proposals.models import Proposal
+from proposals.selectors import proposals as selectors
+
+TEMPLATE = "proposals/detail.html"
+FRAGMENT_SECONDS = 10 * 60
+# Tests give each test a namespace of its own: ids are reused after a rollback.
+NAMESPACE = "proposal-page"
+
+
+@memoise
+def _template_version() -> str:
+    """Changes when the template does, so a deploy never serves the old markup."""
+    source = engines["django"].get_template(TEMPLATE).template.source
+    return hashlib.sha256(source.encode()).hexdigest()[:12]
+
+
+@memoise
+def _csrf_placeholder() -> str:
+    return salted_hmac("proposals.fragments.csrf", "placeholder").hexdigest()
+
+
+def _token_input(token: str) -> str:
+    """What ``{% csrf_token %}`` writes, around the part that differs per reader."""
+    return f'name="csrfmiddlewaretoken" value="{token}"'
+
+
+def _key(proposal: Proposal, part: str, *variant: object) -> str:
+    created = proposal.created_at.timestamp()
+    parts = [NAMESPACE, _template_version(), proposal.pk, created, part, *variant]
+    return ":".join(str(p) for p in parts)
+
+
+def _cached(key: str, render) -> str:
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        cache.set(key, html, FRAGMENT_SECONDS)
+    return html
+
+
+def threads_html(
+    request: HttpRequest,
+    *,
+    proposal: Proposal,
+    stamp: selectors.PageStamp,
+    can_comment: bool,
+    all_comments: bool,
+) -> SafeString:
+    """The discussion's threads with their reply forms (when ``can_comment``)."""
+    team = proposal.team
+
+    def render() -> str:
+        context = {
+            "team": team,
+            "proposal": proposal,
+            "threads": selectors.proposal_threads(proposal=proposal, all_comments=all_comments),
+            "can_comment": can_comment,
+            "csrf_token": _csrf_placeholder(),
+        }
+        return render_to_string(f"{TEMPLATE}#threads", context)
+
+    key = _key(
+        proposal,
+        "threads",
+        stamp.comment_count,
+        stamp.last_comment_id,
+        all_comments,
+        can_comment,
+        team.time_zone,
+    )
+    html = _cached(key, render)
+    mine = _token_input(get_token(request))
+    # Safe: the rendering was escaped when it was made; only the token is put in.
+    return mark_safe(html.replace(_token_input(_csrf_placeholder()), mine))  # noqa: S308
+
+
+def timeline_html(
+    *, proposal: Proposal, stamp: selectors.PageStamp, all_events: bool
+) -> SafeString:
+    """The timeline's entries, oldest first."""
+    team = proposal.team
+
+    def render() -> str:
+        context = {
+            "team": team,
+            "events": selectors.proposal_events(proposal=proposal, all_events=all_events),
+        }
+        return render_to_string(f"{TEMPLATE}#events", context)
+
+    key = _key(
+        proposal, "events", stamp.event_count, stamp.last_event_id, all_events, team.time_zone
+    )
+    return mark_safe(_cached(key, render))  # noqa: S308
