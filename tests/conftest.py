@@ -102,12 +102,12 @@ def on_postgres() -> bool:
 
 
 @pytest.fixture(autouse=True)
-def _own_page_fragments(monkeypatch):
-    """Each test its own namespace for cached proposal-page fragments.
+def _own_page_cache(monkeypatch):
+    """Each test its own namespace for what the proposal page caches.
 
     Their keys name the proposal by id, and ids come round again after a test's
     rollback (SQLite); a namespace per test keeps one test's rendering out of the next.
     """
-    from proposals.views import fragments
+    from proposals.selectors import page_cache
 
-    monkeypatch.setattr(fragments, "NAMESPACE", f"test-{uuid.uuid4().hex}")
+    monkeypatch.setattr(page_cache, "NAMESPACE", f"test-{uuid.uuid4().hex}")

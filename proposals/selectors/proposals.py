@@ -20,6 +20,7 @@ from proposals.models import (
     Vote,
 )
 from proposals.selectors.access import VOTING_ROLES, can_send_action_items_to_jira
+from proposals.selectors.page_cache import page_cached, page_key
 
 MENTION = re.compile(r"(?<![\w.])@([a-z0-9][a-z0-9._-]{0,63})", re.IGNORECASE)
 
@@ -270,6 +271,30 @@ def proposal_events(*, proposal: Proposal, all_events: bool = False) -> list[Eve
     return list(events.order_by("-created_at", "-pk")[:TIMELINE_EVENTS])[::-1]
 
 
+@dataclass(frozen=True)
+class _Summary:
+    options: list[Option]
+    contributors: list[str]
+    informed: list[str]
+
+
+def _summary(proposal: Proposal) -> _Summary:
+    """The options and the DACI people, cached under the proposal's update time.
+
+    Both change only by editing the proposal (``proposal_update``, or the admin), which
+    saves the proposal and so moves ``updated_at``. The options are read on their own,
+    not through ``proposal.options``, so that they do not carry the proposal into the
+    cache.
+    """
+
+    def read() -> _Summary:
+        options = list(Option.objects.filter(proposal=proposal.pk))
+        return _Summary(options, *_daci_people(proposal))
+
+    key = page_key(proposal, "summary", proposal.updated_at.timestamp())
+    return page_cached(key, read)
+
+
 def proposal_page(*, proposal: Proposal, user, with_blocks: bool = False) -> ProposalPage:
     """Everything the proposal page shows, in a fixed number of queries.
 
@@ -281,7 +306,8 @@ def proposal_page(*, proposal: Proposal, user, with_blocks: bool = False) -> Pro
     not asked for before. Block votes come with a decided proposal, or when
     ``with_blocks`` asks for them (deciding answers them).
     """
-    options = list(proposal.options.all())
+    summary = _summary(proposal)
+    options = summary.options
     by_id = {o.pk: o for o in options}
     counts: dict[int, dict[str, int]] = {o.pk: {} for o in options}
     voted = set()
@@ -313,7 +339,6 @@ def proposal_page(*, proposal: Proposal, user, with_blocks: bool = False) -> Pro
         if decided
         else None
     )
-    contributors, informed = _daci_people(proposal)
     blocks = []
     if decided or with_blocks:
         blocks = list(
@@ -337,8 +362,8 @@ def proposal_page(*, proposal: Proposal, user, with_blocks: bool = False) -> Pro
         supersedes=list(proposal.supersedes.only("pk", "number", "title", "team_id"))
         if decided
         else [],
-        contributors=contributors,
-        informed=informed,
+        contributors=summary.contributors,
+        informed=summary.informed,
     )
 
 

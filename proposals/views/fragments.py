@@ -1,13 +1,10 @@
 """The discussion and the timeline of a proposal page, rendered once for everyone.
 
 They are the page's heaviest parts and the same for every reader, so each rendering is
-kept in the cache under a key that names what it shows: the proposal, the
+cached (``proposals.selectors.page_cache``) under a key that names what it shows: the
 ``PageStamp`` (comments and events are only ever added, so their count and newest id
 identify them), the variant asked for, the team's time zone and the template's source.
 A new comment or event makes a new key; nothing has to be invalidated.
-
-What a key cannot see is a person's name changing (only an administrator can do
-that, or delete a user): such a rendering is kept no longer than FRAGMENT_SECONDS.
 
 Reply forms sit inside the discussion, and a form's CSRF token belongs to the
 reader's session: the rendering keeps a placeholder that is swapped for the reader's
@@ -18,7 +15,6 @@ contain it and have a reader's token written into a link of the author's choosin
 import hashlib
 from functools import cache as memoise
 
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.template import engines
@@ -28,11 +24,9 @@ from django.utils.safestring import SafeString, mark_safe
 
 from proposals.models import Proposal
 from proposals.selectors import proposals as selectors
+from proposals.selectors.page_cache import page_cached, page_key
 
 TEMPLATE = "proposals/detail.html"
-FRAGMENT_SECONDS = 10 * 60
-# Tests give each test a namespace of its own: ids are reused after a rollback.
-NAMESPACE = "proposal-page"
 
 
 @memoise
@@ -50,20 +44,6 @@ def _csrf_placeholder() -> str:
 def _token_input(token: str) -> str:
     """What ``{% csrf_token %}`` writes, around the part that differs per reader."""
     return f'name="csrfmiddlewaretoken" value="{token}"'
-
-
-def _key(proposal: Proposal, part: str, *variant: object) -> str:
-    created = proposal.created_at.timestamp()
-    parts = [NAMESPACE, _template_version(), proposal.pk, created, part, *variant]
-    return ":".join(str(p) for p in parts)
-
-
-def _cached(key: str, render) -> str:
-    html = cache.get(key)
-    if html is None:
-        html = render()
-        cache.set(key, html, FRAGMENT_SECONDS)
-    return html
 
 
 def threads_html(
@@ -87,16 +67,17 @@ def threads_html(
         }
         return render_to_string(f"{TEMPLATE}#threads", context)
 
-    key = _key(
+    key = page_key(
         proposal,
         "threads",
+        _template_version(),
         stamp.comment_count,
         stamp.last_comment_id,
         all_comments,
         can_comment,
         team.time_zone,
     )
-    html = _cached(key, render)
+    html = page_cached(key, render)
     mine = _token_input(get_token(request))
     # Safe: the rendering was escaped when it was made; only the token is put in.
     return mark_safe(html.replace(_token_input(_csrf_placeholder()), mine))  # noqa: S308
@@ -115,7 +96,13 @@ def timeline_html(
         }
         return render_to_string(f"{TEMPLATE}#events", context)
 
-    key = _key(
-        proposal, "events", stamp.event_count, stamp.last_event_id, all_events, team.time_zone
+    key = page_key(
+        proposal,
+        "events",
+        _template_version(),
+        stamp.event_count,
+        stamp.last_event_id,
+        all_events,
+        team.time_zone,
     )
-    return mark_safe(_cached(key, render))  # noqa: S308
+    return mark_safe(page_cached(key, render))  # noqa: S308

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from practices.models import CharterSection
 from proposals.models import Comment, Option, Proposal, Status, Vote
+from proposals.selectors import page_cache
 from proposals.selectors import proposals as selectors
 from proposals.services import proposals as services
 from proposals.views import fragments
@@ -297,7 +298,7 @@ def timeline_entries(page: str) -> int:
 def page_queries(client, proposal, monkeypatch) -> tuple[int, int]:
     """Queries for the proposal page before and after its discussion and timeline are
     cached (a fresh cache namespace makes the first request a cold one)."""
-    monkeypatch.setattr(fragments, "NAMESPACE", f"cold-{uuid.uuid4().hex}")
+    monkeypatch.setattr(page_cache, "NAMESPACE", f"cold-{uuid.uuid4().hex}")
     counts = []
     for _ in range(2):
         with CaptureQueriesContext(connection) as queries:
@@ -321,8 +322,8 @@ def test_proposal_page_queries_do_not_grow(people, client_for, monkeypatch):
     cold_small, warm_small = page_queries(client, small, monkeypatch)
     cold_big, warm_big = page_queries(client, big, monkeypatch)
     assert (cold_small, warm_small) == (cold_big, warm_big)
-    # Cached: the discussion's and the timeline's rows are not read again.
-    assert warm_big == cold_big - 2
+    # Cached: the options, the DACI people, the discussion and the timeline.
+    assert warm_big == cold_big - 4
     assert cold_big <= 15
     assert Option.objects.filter(proposal=big).count() == 8
     assert Vote.objects.filter(proposal=big).count() == 60
@@ -344,6 +345,22 @@ def test_a_cached_discussion_and_timeline_show_what_is_added(people, client_for)
     assert 'Discussion <span class="muted">(2)</span>' in page
     assert timeline_entries(page) == timeline_entries(before) + 1
     assert " voted" in page.split('id="timeline"', 1)[1].split("</section>", 1)[0]
+
+
+def test_an_edit_shows_at_once_on_a_page_read_from_the_cache(people, client_for):
+    proposal = make_proposal(people.team, people.member, approver=people.lead, open_it=True)
+    reader = client_for(people.observer)
+    assert "Option A" in reader.get(url("detail", proposal)).text
+    post = create_post(
+        people.lead,
+        **{"options-0-title": "Option A, revised", "options-1-title": "Option B"},
+        contributors=[str(people.senior.pk)],
+    )
+    assert client_for(people.member).post(url("edit", proposal), post).status_code == 302
+    page = reader.get(url("detail", proposal)).text
+    assert "Option A, revised" in page
+    daci = page.split('class="card daci"', 1)[1].split("</section>", 1)[0]
+    assert people.senior.get_full_name() in daci
 
 
 def test_cached_reply_forms_carry_each_readers_own_csrf_token(people, client_for):
