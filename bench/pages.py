@@ -1,17 +1,18 @@
 """How fast the team pages answer over HTTP, against a floor page in the same server.
 
 Seeds one team through the app's services (a charter with 1,000 revisions; a proposal
-with 8 options, 60 votes and 200 comments among 5,000 proposals), starts
-gunicorn (2 sync workers) on a free loopback port, signs in over HTTP like a browser,
-then times the pages one request at a time. The floor (``bench/urls.py``) is a page
-with one query and a tiny template behind the same middleware: a page's p95 divided
-by the floor's p95 is the cost of the page itself, whatever the machine.
+with 8 options, 60 votes and 200 comments among 5,000 proposals), starts gunicorn
+(production's configuration, 2 sync workers) on a free loopback port, signs in over
+HTTP like a browser, then times the pages one request at a time. The floor
+(``bench/urls.py``) is a page with one query and a tiny template behind the same
+middleware: a page's p95 divided by the floor's p95 is the cost of the page itself,
+whatever the machine.
 
 Query counts come from rendering each page in this process with Django's test client.
 
 Settings are production's (DJANGO_DEBUG=false, collected static files, secrets made up
-for the run) unless DJANGO_DEBUG is set; on PostgreSQL the tables are ANALYZEd after
-seeding, as autovacuum would do shortly after such a load.
+for the run) unless DJANGO_DEBUG is set; on PostgreSQL the tables are vacuumed and
+analysed after seeding, as autovacuum would do shortly after such a load.
 
 Database: PostgreSQL when DATABASE_URL says so; the bench creates and drops its own
 database there (the URL's name if it ends in "_bench", else that name plus "_bench"),
@@ -549,16 +550,22 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(log_path: Path) -> Iterator[int]:
-    """gunicorn with 2 sync workers on a free loopback port, stopped on the way out."""
+    """gunicorn as the web container runs it, stopped on the way out.
+
+    Production's ``gunicorn.conf.py`` (named explicitly: gunicorn would otherwise read
+    one from whatever folder the bench was started in), access log included, with 2
+    sync workers on a free loopback port.
+    """
     port = free_port()
     command = [
         sys.executable, "-m", "gunicorn", "teamlead.wsgi",
+        "--config", str(ROOT / "gunicorn.conf.py"),
         "--workers", "2", "--worker-class", "sync",
         "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT),
         "--log-level", "warning",
     ]  # fmt: skip
-    # Same environment as this process (DATABASE_URL, DJANGO_SETTINGS_MODULE), but the
-    # command line above is the whole gunicorn configuration.
+    # Same environment as this process (DATABASE_URL, DJANGO_SETTINGS_MODULE); the
+    # command line wins over the configuration file.
     env = {k: v for k, v in os.environ.items() if k != "GUNICORN_CMD_ARGS"}
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -803,12 +810,14 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
             seeder(seeded)
             seed_times[f"seed_{area}_s"] = f"{time.perf_counter() - started:.2f}"
         if vendor == "postgresql":
-            # What autovacuum does within a minute of a bulk load in production: without
-            # statistics the planner takes 5,000 rows for 6 and picks hash joins.
+            # What autovacuum does within a minute of a bulk load in production (inserts
+            # alone trigger it since PostgreSQL 13): without statistics the planner takes
+            # 5,000 rows for 6 and picks hash joins, and without the visibility map a
+            # COUNT cannot be answered from an index alone.
             from django.db import connection
 
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+                cursor.execute("VACUUM (ANALYZE)")
         paths = {page.name: page.path(seeded) for page in [*PAGES, FLOOR]}
         queries = count_queries(seeded, paths)
         note(f"starting gunicorn; {args.requests} requests per page, {args.clients} client(s)")

@@ -1,33 +1,29 @@
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from practices.models import Membership, Role
 from practices.reminders.heartbeat import heartbeat_stale_since_cached
-from practices.selectors import membership_list_for_user
 
 
-def teams(request: HttpRequest) -> dict:
-    """The signed-in user's teams for the navigation's team switcher, fetched only if shown.
+def beat_warning(request: HttpRequest) -> dict:
+    """``scheduler_warning`` for leads (read only when the page shows it): a message when
+    beat stopped ticking, since then no reminder goes out.
 
-    Leads also get ``scheduler_warning`` (read only when the page shows it): a message
-    when beat stopped ticking, since then no reminder goes out.
+    The heartbeat (cached) is asked first: while beat runs, no query is made.
     """
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    memberships = SimpleLazyObject(lambda: list(membership_list_for_user(user=user)))
 
     def scheduler_warning() -> str:
-        if not any(m.is_lead for m in memberships):
-            return ""
         since = heartbeat_stale_since_cached()
         if since is None:
+            return ""
+        if not Membership.objects.filter(user=user, role=Role.LEAD).exists():
             return ""
         return (
             f"Reminders are not going out: the scheduler (Celery beat) last ran at "
             f"{since:%Y-%m-%d %H:%M} UTC. Check that the beat process is running."
         )
 
-    return {
-        "my_memberships": memberships,
-        "scheduler_warning": SimpleLazyObject(scheduler_warning),
-    }
+    return {"scheduler_warning": SimpleLazyObject(scheduler_warning)}

@@ -43,6 +43,20 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "practices/home.html", {"memberships": memberships})
 
 
+@vary_on_headers("HX-Request")
+@require_GET
+def team_menu(request: HttpRequest) -> HttpResponse:
+    """The team switcher's list, fetched when the menu opens; without htmx, the home page."""
+    if not request.htmx:
+        return redirect("home")
+    context = {
+        "menu_loaded": True,
+        "menu_memberships": selectors.membership_list_for_user(user=request.user),
+        "current": request.GET.get("current", ""),
+    }
+    return render(request, "base.html#team_menu", context)
+
+
 @require_http_methods(["GET", "POST"])
 def team_create(request: HttpRequest) -> HttpResponse:
     form = TeamForm(request.POST or None, initial={"time_zone": "UTC"})

@@ -13,6 +13,7 @@ get_or_post = require_http_methods(["GET", "POST"])
 
 urlpatterns = [
     path("", practices_views.home, name="home"),
+    path("teams/menu/", practices_views.team_menu, name="team_menu"),
     path("healthz", views.healthz, name="healthz"),
     path(
         "accounts/login/",

@@ -82,6 +82,10 @@ MEMBER_PK = "<member-pk>"  # filled in with the plain member's membership id
 
 MATRIX: dict[str, list[Row]] = {
     "home": [Row("get", signed_in(200))],
+    "team_menu": [
+        Row("get", signed_in(302)),
+        Row("get", signed_in(200), headers={"HTTP_HX_REQUEST": "true"}),
+    ],
     "healthz": [Row("get", everyone(200))],
     "login": [Row("get", {"anonymous": 200, **dict.fromkeys(ROLES[1:], 302)})],
     "logout": [

@@ -1,3 +1,6 @@
+import html
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -59,7 +62,24 @@ def test_a_user_in_several_teams_switches_from_the_navigation(client):
     add_member(other, user)
     client.force_login(user)
     page = client.get(reverse("practices:charter", args=["pay"])).text
-    assert 'href="/t/search/"' in page and 'href="/t/pay/"' in page
+    menu_url = re.search(r'class="menu team-switcher" hx-get="([^"]+)"', page).group(1)
+    assert 'href="/t/search/"' not in page, "the list comes when the menu opens"
+    menu = client.get(html.unescape(menu_url), headers={"HX-Request": "true"}).text
+    assert 'href="/t/search/"' in menu
+    assert '<a href="/t/pay/" aria-current="page">' in menu
+    # Without JavaScript the menu leads to the home page, which lists the teams.
+    assert client.get(reverse("team_menu")).url == reverse("home")
+
+
+@pytest.mark.django_db
+def test_the_team_menu_lists_only_your_own_teams(client):
+    user = UserFactory()
+    make_team(lead=user)
+    make_team(name="Secret", slug="secret")
+    client.force_login(user)
+    menu = client.get(reverse("team_menu"), {"current": "secret"}, headers={"HX-Request": "true"})
+    assert "Payments" in menu.text
+    assert "Secret" not in menu.text and "/t/secret/" not in menu.text
 
 
 @pytest.mark.django_db
