@@ -168,11 +168,52 @@ def test_hidden_tally_shows_after_your_own_vote(people, client_for):
     services.proposal_vote_cast(
         proposal=proposal, voter=people.lead, option_id=option.pk, stance="agree"
     )
+    services.proposal_vote_cast(
+        proposal=proposal, voter=people.member, option_id=option.pk, stance="block",
+        reason="<script>alert(1)</script> no rollback plan",
+    )  # fmt: skip
     client = client_for(people.senior)
     before = client.get(url("detail", proposal)).text
     assert "The tally shows once you have voted" in before
+    assert "Who voted what" not in before
+    # Asking for the votes directly does not get round the rule.
+    for headers in ({}, HTMX):
+        hidden = client.get(url("votes", proposal), **headers)
+        assert hidden.status_code == 200
+        assert "votes show once you have voted" in hidden.text
+        assert "no rollback plan" not in hidden.text
     after = client.post(url("vote", proposal), {"option": option.pk, "stance": "agree"}, **HTMX)
-    assert "2 of 3 voted" in after.text
+    assert "3 of 3 voted" in after.text and "Who voted what" in after.text
+    votes = client.get(url("votes", proposal), **HTMX)
+    assert "<html" not in votes.text
+    assert votes.text.count("<li>") == 3
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; no rollback plan" in votes.text
+    assert "<script>alert" not in votes.text
+
+
+def test_who_voted_what_is_its_own_page_too_and_its_queries_do_not_grow(people, client_for):
+    small = make_busy_proposal(
+        people.team,
+        people.member,
+        [add_member(people.team) for _ in range(3)],
+        options=2,
+        comments=0,
+    )
+    big = make_busy_proposal(
+        people.team,
+        people.member,
+        [add_member(people.team) for _ in range(40)],
+        options=8,
+        comments=0,
+    )
+    client = client_for(people.observer)  # observers read the votes
+    client.get(url("votes", small))
+    with CaptureQueriesContext(connection) as few:
+        page = client.get(url("votes", small))
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url("votes", big)).text.count("<li>") >= 40
+    assert len(few) == len(many)
+    assert "Who voted what" in page.text and "Back to the proposal" in page.text
 
 
 def test_comments_and_replies_render_sanitised_markdown(people, client_for):
