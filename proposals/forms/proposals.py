@@ -116,6 +116,13 @@ class OptionForm(forms.Form):
         help_text="e.g. 2 engineer-weeks, +€300/month",
     )
 
+    def __init__(self, *args, letter: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # "Option A", "Option B"…: as the proposal page names them, and a screen reader
+        # tells the title inputs apart.
+        if letter:
+            self.fields["title"].label = f"Option {letter}"
+
     def clean(self):
         data = super().clean()
         filled = any(data.get(name) for name in ("description", "pros", "cons", "cost"))
@@ -124,8 +131,17 @@ class OptionForm(forms.Form):
         return data
 
 
+class BaseOptionFormSet(forms.BaseFormSet):
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        if index is not None and index < 26:
+            kwargs["letter"] = chr(ord("A") + index)
+        return kwargs
+
+
 OptionFormSet = forms.formset_factory(
     OptionForm,
+    formset=BaseOptionFormSet,
     extra=1,
     min_num=2,
     max_num=MAX_OPTIONS,

@@ -20,6 +20,7 @@ from proposals.models import (
     PageStatus,
     Proposal,
     Review,
+    Stance,
     Status,
 )
 from proposals.selectors.access import VOTING_ROLES
@@ -124,6 +125,22 @@ def design_page_create(
     return page
 
 
+def _block_lines(proposal: Proposal) -> list[str]:
+    """Each block vote with the approver's answer, as the decision recorded them."""
+    blocks = list(
+        proposal.votes.filter(stance=Stance.BLOCK).select_related("voter").order_by("updated_at")
+    )
+    if not blocks:
+        return []
+    lines = ["## Blocks and their answers", ""]
+    for vote in blocks:
+        answer = proposal.block_answers.get(str(vote.voter_id), "").strip()
+        lines += [f"**{person_name(vote.voter)}** blocked: {vote.reason.strip()}", ""]
+        quoted = [f"> {line}" if line else ">" for line in (answer or "_No answer._").splitlines()]
+        lines += [*quoted, ""]
+    return lines
+
+
 def _proposal_body(proposal: Proposal) -> str:
     """The start of a design page: the decision it carries out, then room for the design."""
     option = proposal.chosen_option
@@ -148,6 +165,7 @@ def _proposal_body(proposal: Proposal) -> str:
             if value.strip():
                 lines += [f"### {heading}", "", value.strip(), ""]
     lines += ["## Rationale", "", proposal.rationale.strip() or "_Not written down._", ""]
+    lines += _block_lines(proposal)
     items = list(proposal.action_items.select_related("owner"))
     if items:
         lines += ["## Action items", ""]

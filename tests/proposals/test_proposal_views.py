@@ -67,6 +67,13 @@ def test_a_member_writes_a_draft_with_options(people, client_for):
     assert proposal.due_at.astimezone(people.team.tzinfo).hour == 17
 
 
+def test_the_option_inputs_are_labelled_by_letter(people, client_for):
+    page = client_for(people.member).get(url("create")).text
+    assert '<label for="id_options-0-title">Option A</label>' in page
+    assert '<label for="id_options-1-title">Option B</label>' in page
+    assert '<label for="id_options-2-title">Option C</label>' in page
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
