@@ -46,8 +46,10 @@ def open_proposals(page: Page) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Proposals")
 
 
-def write_option(option: Locator, *, title: str, pros: str, cons: str, cost: str) -> None:
-    option.get_by_label("Option", exact=True).fill(title)
+def write_option(
+    option: Locator, *, letter: str, title: str, pros: str, cons: str, cost: str
+) -> None:
+    option.get_by_label(f"Option {letter}", exact=True).fill(title)
     option.get_by_label("Pros").fill(pros)
     option.get_by_label("Cons").fill(cons)
     option.get_by_label("Cost / effort").fill(cost)
@@ -97,6 +99,7 @@ def test_a_proposal_goes_from_draft_to_decision_to_design_page(
         options = lead.locator("li.option-form")
         write_option(
             options.nth(0),
+            letter="A",
             title=REDIS,
             pros="Fast; expires on its own",
             cons="One more service to run",
@@ -104,6 +107,7 @@ def test_a_proposal_goes_from_draft_to_decision_to_design_page(
         )
         write_option(
             options.nth(1),
+            letter="B",
             title=DATABASE,
             pros="Nothing new to run",
             cons="A write on every request",
@@ -167,6 +171,12 @@ def test_a_proposal_goes_from_draft_to_decision_to_design_page(
         lead.get_by_role("link", name=TITLE).click()
         expect(tally_row(lead, REDIS).locator(".count")).to_have_text("1")
         expect(tally_row(lead, DATABASE).locator(".count")).to_have_text("1")
+        # Who voted what is fetched when its list is opened.
+        reasons = lead.locator("details.vote-reasons")
+        expect(reasons.locator(".vote-list")).to_have_count(0)
+        reasons.locator("summary").click()
+        expect(reasons.locator(".vote-list li")).to_have_count(2)
+        expect(reasons.locator(".vote-list")).to_contain_text(f"“{reason}”")
         shoot(lead, "05-open-proposal")
         lead.get_by_role("link", name="Decide", exact=True).click()
         expect(lead.get_by_role("heading", level=1)).to_have_text(f"Decide: {TITLE}")
