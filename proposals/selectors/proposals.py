@@ -4,14 +4,13 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from practices.models import JiraConnection, Membership, Team
 from proposals.models import (
     ActionItem,
     Comment,
-    DesignPage,
     Event,
     Option,
     Proposal,
@@ -127,6 +126,7 @@ class ProposalPage:
     action_items: list[ActionItem]
     blocks: list[Vote]
     design_page: object | None
+    team_has_jira: bool  # asked only for a decided proposal, which may send its items
     supersedes: list[Proposal]
     contributors: list[str]  # names
     informed: list[str]
@@ -221,28 +221,33 @@ def _turnout(proposal: Proposal, voted: set[int]) -> tuple[int, list[str]]:
     return len(rows), [display_name(*person) for user_id, *person in rows if user_id not in voted]
 
 
-def _decision_people(proposal: Proposal, options: dict[int, Option]) -> None:
-    """Attach who decided and what superseded a decided proposal (one query)."""
+def _decision(proposal: Proposal, options: dict[int, Option]) -> tuple[object | None, bool]:
+    """Attach the chosen option, who decided and what superseded a decided proposal, and
+    return its design page and whether the team has a Jira site, in one query."""
     if proposal.chosen_option_id in options:
         proposal.chosen_option = options[proposal.chosen_option_id]
     decided = (
         Proposal.objects.filter(pk=proposal.pk)
-        .select_related("decided_by", "superseded_by")
+        .select_related("decided_by", "superseded_by", "design_page")
         .only(
             "decided_by",
             "superseded_by",
-            "decided_by__first_name",
-            "decided_by__last_name",
-            "decided_by__email",
+            *_names("decided_by"),
             "superseded_by__number",
             "superseded_by__team_id",
+            "design_page__number",
+            "design_page__title",
+            "design_page__status",
         )
+        .annotate(team_has_jira=Exists(JiraConnection.objects.filter(team=proposal.team_id)))
         .get()
     )
     proposal.decided_by = decided.decided_by
     if decided.superseded_by is not None and decided.superseded_by.team_id == proposal.team_id:
         decided.superseded_by.team = proposal.team
     proposal.superseded_by = decided.superseded_by
+    design_page = getattr(decided, "design_page", None)  # the reverse side may be missing
+    return design_page, decided.team_has_jira
 
 
 def _stamp(proposal: Proposal) -> PageStamp:
@@ -339,6 +344,7 @@ def proposal_page(*, proposal: Proposal, user, with_blocks: bool = False) -> Pro
     by_id = {o.pk: o for o in options}
     counts: dict[int, dict[str, int]] = {o.pk: {} for o in options}
     voted = set()
+    my_vote = None
     # Three small columns a vote: cheaper to count here than to have the ORM build a
     # GROUP BY, and who voted is needed for the turnout anyway.
     for option_id, stance, voter_id in proposal.votes.values_list(
@@ -347,8 +353,12 @@ def proposal_page(*, proposal: Proposal, user, with_blocks: bool = False) -> Pro
         stances = counts.setdefault(option_id, {})
         stances[stance] = stances.get(stance, 0) + 1
         voted.add(voter_id)
+        if voter_id == user.pk:
+            my_vote = Vote(proposal=proposal, voter_id=voter_id, option_id=option_id, stance=stance)
     vote_count = len(voted)
-    my_vote = proposal.votes.filter(voter=user).first() if user.is_authenticated else None
+    if my_vote is not None and proposal.is_voting:
+        # The whole vote (its reason) fills the form to change it.
+        my_vote = proposal.votes.get(voter=user)
     tally = [
         Tally(
             option=o,
@@ -360,15 +370,10 @@ def proposal_page(*, proposal: Proposal, user, with_blocks: bool = False) -> Pro
     ]
     eligible_count, not_voted = _turnout(proposal, voted)
     decided = proposal.status in (Status.DECIDED, Status.SUPERSEDED)
-    if decided:
-        _decision_people(proposal, by_id)
-    design_page = (
-        DesignPage.objects.filter(proposal=proposal).only("pk", "number", "title", "status").first()
-        if decided
-        else None
-    )
+    design_page, team_has_jira = _decision(proposal, by_id) if decided else (None, False)
     blocks = []
-    if decided or with_blocks:
+    any_block = any(Stance.BLOCK in stances for stances in counts.values())
+    if any_block and (decided or with_blocks):
         blocks = list(
             proposal.votes.filter(stance=Stance.BLOCK)
             .select_related("voter")
@@ -387,7 +392,10 @@ def proposal_page(*, proposal: Proposal, user, with_blocks: bool = False) -> Pro
         action_items=list(proposal.action_items.select_related("owner")) if decided else [],
         blocks=blocks,
         design_page=design_page,
-        supersedes=list(proposal.supersedes.only("pk", "number", "title", "team_id"))
+        team_has_jira=team_has_jira,
+        supersedes=list(
+            proposal.supersedes.only("pk", "number", "title", "team_id", "superseded_by")
+        )
         if decided
         else [],
         contributors=summary.contributors,
@@ -404,11 +412,17 @@ def proposal_votes(*, proposal: Proposal) -> list[Vote]:
     )
 
 
-def action_item_jira_enabled(*, proposal: Proposal, membership: Membership) -> bool:
+def action_item_jira_enabled(
+    *, proposal: Proposal, membership: Membership, team_has_jira: bool | None = None
+) -> bool:
     """Whether this person sees "Create in Jira": a decided proposal, a lead or its driver
-    or approver, and a team with a Jira site."""
+    or approver, and a team with a Jira site (asked unless ``team_has_jira`` says)."""
     return (
         proposal.status == Status.DECIDED
         and can_send_action_items_to_jira(membership=membership, proposal=proposal)
-        and JiraConnection.objects.filter(team=proposal.team_id).exists()
+        and (
+            team_has_jira
+            if team_has_jira is not None
+            else JiraConnection.objects.filter(team=proposal.team_id).exists()
+        )
     )

@@ -264,7 +264,9 @@ def _detail_context(request, membership, proposal, **extra) -> dict:
         "is_driver": proposal.driver_id == request.user.pk,
         "is_approver": proposal.approver_id == request.user.pk,
         "jira_enabled": bool(page.action_items)
-        and selectors.action_item_jira_enabled(proposal=proposal, membership=membership),
+        and selectors.action_item_jira_enabled(
+            proposal=proposal, membership=membership, team_has_jira=page.team_has_jira
+        ),
         "charter_spec": section_spec(proposal.charter_section_key)
         if proposal.charter_section_key
         else None,

@@ -377,6 +377,45 @@ def test_proposal_page_queries_do_not_grow(people, client_for, monkeypatch):
     assert Vote.objects.filter(proposal=big).count() == 60
 
 
+def decided_with(team, driver, voters, *, items: int):
+    """A decided proposal with a vote (and a block) from each voter and ``items`` action
+    items, superseding an earlier decision and superseded by a later one."""
+    proposal = make_busy_proposal(team, driver, voters, options=3, comments=2)
+    option = proposal.options.order_by("position").first()
+    blocker = voters[0]
+    services.proposal_vote_cast(
+        proposal=proposal, voter=blocker, option_id=option.pk, stance="block", reason="Risky"
+    )
+    decided = services.proposal_decide(
+        proposal=proposal,
+        actor=driver,
+        option_id=option.pk,
+        rationale="Because.",
+        block_answers={str(blocker.pk): "We will watch it."},
+        action_items=[services.ActionItemInput(text=f"Step {i}") for i in range(items)],
+    )
+    earlier = decide(make_proposal(team, driver, open_it=True))
+    later = decide(make_proposal(team, driver, open_it=True))
+    services.proposal_supersede(old=earlier, new=decided, actor=driver, actor_role="member")
+    services.proposal_supersede(old=decided, new=later, actor=driver, actor_role="member")
+    return decided
+
+
+def test_a_decided_proposals_page_queries_do_not_grow(people, client_for, monkeypatch):
+    few = decided_with(people.team, people.member, [add_member(people.team)], items=1)
+    many = decided_with(
+        people.team, people.member, [add_member(people.team) for _ in range(12)], items=8
+    )
+    client = client_for(people.lead)
+    client.get(url("detail", few))
+    assert page_queries(client, few, monkeypatch) == page_queries(client, many, monkeypatch)
+    cold, _warm = page_queries(client, many, monkeypatch)
+    assert cold <= 15
+    page = client.get(url("detail", many)).text
+    assert "Superseded by" in page and "Supersedes" in page
+    assert "We will watch it." in page and "Step 7" in page
+
+
 def test_a_cached_discussion_and_timeline_show_what_is_added(people, client_for):
     proposal = make_proposal(people.team, people.member, open_it=True)
     services.comment_add(proposal=proposal, author=people.senior, body="First thoughts")
