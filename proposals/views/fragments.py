@@ -46,6 +46,19 @@ def _token_input(token: str) -> str:
     return f'name="csrfmiddlewaretoken" value="{token}"'
 
 
+def _fragment(proposal: Proposal, partial: str, context, *variant: object) -> str:
+    """The template's ``partial``, rendered with ``context()`` unless the cache has it.
+
+    ``variant``: everything besides the proposal, its team's time zone and the template
+    that the rendering depends on.
+    """
+    team = proposal.team
+    key = page_key(proposal, partial, _template_version(), *variant, team.time_zone)
+    return page_cached(
+        key, lambda: render_to_string(f"{TEMPLATE}#{partial}", {"team": team, **context()})
+    )
+
+
 def threads_html(
     request: HttpRequest,
     *,
@@ -55,29 +68,20 @@ def threads_html(
     all_comments: bool,
 ) -> SafeString:
     """The discussion's threads with their reply forms (when ``can_comment``)."""
-    team = proposal.team
-
-    def render() -> str:
-        context = {
-            "team": team,
+    html = _fragment(
+        proposal,
+        "threads",
+        lambda: {
             "proposal": proposal,
             "threads": selectors.proposal_threads(proposal=proposal, all_comments=all_comments),
             "can_comment": can_comment,
             "csrf_token": _csrf_placeholder(),
-        }
-        return render_to_string(f"{TEMPLATE}#threads", context)
-
-    key = page_key(
-        proposal,
-        "threads",
-        _template_version(),
+        },
         stamp.comment_count,
         stamp.last_comment_id,
         all_comments,
         can_comment,
-        team.time_zone,
     )
-    html = page_cached(key, render)
     mine = _token_input(get_token(request))
     # Safe: the rendering was escaped when it was made; only the token is put in.
     return mark_safe(html.replace(_token_input(_csrf_placeholder()), mine))  # noqa: S308
@@ -87,22 +91,12 @@ def timeline_html(
     *, proposal: Proposal, stamp: selectors.PageStamp, all_events: bool
 ) -> SafeString:
     """The timeline's entries, oldest first."""
-    team = proposal.team
-
-    def render() -> str:
-        context = {
-            "team": team,
-            "events": selectors.proposal_events(proposal=proposal, all_events=all_events),
-        }
-        return render_to_string(f"{TEMPLATE}#events", context)
-
-    key = page_key(
+    html = _fragment(
         proposal,
         "events",
-        _template_version(),
+        lambda: {"events": selectors.proposal_events(proposal=proposal, all_events=all_events)},
         stamp.event_count,
         stamp.last_event_id,
         all_events,
-        team.time_zone,
     )
-    return mark_safe(page_cached(key, render))  # noqa: S308
+    return mark_safe(html)  # noqa: S308

@@ -199,20 +199,11 @@ def test_hidden_tally_shows_after_your_own_vote(people, client_for):
 
 
 def test_who_voted_what_is_its_own_page_too_and_its_queries_do_not_grow(people, client_for):
-    small = make_busy_proposal(
-        people.team,
-        people.member,
-        [add_member(people.team) for _ in range(3)],
-        options=2,
-        comments=0,
-    )
-    big = make_busy_proposal(
-        people.team,
-        people.member,
-        [add_member(people.team) for _ in range(40)],
-        options=8,
-        comments=0,
-    )
+    def with_voters(count: int, options: int):
+        voters = [add_member(people.team) for _ in range(count)]
+        return make_busy_proposal(people.team, people.member, voters, options=options, comments=0)
+
+    small, big = with_voters(3, options=2), with_voters(40, options=8)
     client = client_for(people.observer)  # observers read the votes
     client.get(url("votes", small))
     with CaptureQueriesContext(connection) as few:
