@@ -80,7 +80,14 @@ def test_with_two_leads_one_may_leave(people, client_for):
 
 def test_lead_removes_a_member(people, client_for):
     target = Membership.objects.get(team=people.team, user=people.member)
-    client_for(people.lead).post(reverse("practices:member_remove", args=["pay", target.pk]))
+    client = client_for(people.lead)
+    page = client.get(reverse("practices:members", args=["pay"])).text
+    # The button that removes sits behind a second step that names who goes.
+    remove_url = reverse("practices:member_remove", args=["pay", target.pk])
+    step = page.split(f'action="{remove_url}"', 1)[0].rsplit('<details class="confirm">', 1)[1]
+    assert "Remove…" in step
+    assert f"Remove {people.member.get_full_name()} from Payments?" in page
+    client.post(remove_url)
     assert not Membership.objects.filter(pk=target.pk).exists()
 
 
