@@ -19,7 +19,25 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-env = environ.Env()
+
+class _Env(environ.Env):
+    """django-environ, failing with the variable's name when a number is not a number
+    (its own error is a bare ``ValueError: invalid literal for int()``)."""
+
+    def int(self, var, default=environ.Env.NOTSET):
+        return self._number(var, default, int, "a whole number")
+
+    def float(self, var, default=environ.Env.NOTSET):
+        return self._number(var, default, float, "a number")
+
+    def _number(self, var, default, cast, what: str):
+        try:
+            return self.get_value(var, cast=cast, default=default)
+        except ValueError:
+            raise ImproperlyConfigured(f"{var} must be {what}, not {self.str(var)!r}.") from None
+
+
+env = _Env()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 
 from tests.test_compose import PROJECT, service_environment, settings_variables
@@ -104,6 +105,21 @@ def test_production_refuses_a_jira_token_key_that_is_not_a_fernet_key(tmp_path):
     result = manage("check", env=production_env(tmp_path, JIRA_TOKEN_KEY="not-a-key"))
     assert result.returncode != 0
     assert "not a Fernet key" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("REMINDER_PLAN_SECONDS", "two minutes", "REMINDER_PLAN_SECONDS must be a number"),
+        ("JIRA_SYNC_PLAN_SECONDS", "", "JIRA_SYNC_PLAN_SECONDS must be a number"),
+        ("REMINDER_CLAIM_TIMEOUT", "1.5", "REMINDER_CLAIM_TIMEOUT must be a whole number"),
+    ],
+)
+def test_a_setting_that_is_not_a_number_names_itself(tmp_path, name, value, message):
+    result = manage("check", env=production_env(tmp_path, **{name: value}))
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "invalid literal" not in result.stderr
 
 
 def production_settings(folder: Path, *names: str) -> dict:
