@@ -2,9 +2,11 @@
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Callable
 
 from django import forms
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from practices.charter.fields import NativeDateInput
 from practices.models import RetroCardGroup, RetroColumn
@@ -43,12 +45,20 @@ class ActionItemForm(forms.Form):
     owner = forms.TypedChoiceField(label="Owner", coerce=int, required=False, empty_value=None)
     due_date = forms.DateField(label="Due", required=False, widget=NativeDateInput())
 
-    def __init__(self, *args, owners, **kwargs) -> None:
+    def __init__(self, *args, owners: Callable[[], list], **kwargs) -> None:
+        """``owners`` is asked for the people only when the form is shown or checked: the
+        board's updates build the form but rarely show it."""
         super().__init__(*args, **kwargs)
-        self.owners = {user.pk: user for user in owners}
-        self.fields["owner"].choices = [("", "Nobody yet")] + [
-            (user.pk, user.get_full_name() or user.email) for user in owners
-        ]
+        self._owners = owners
+        self.fields["owner"].choices = self._owner_choices
+
+    @cached_property
+    def owners(self) -> dict:
+        return {user.pk: user for user in self._owners()}
+
+    def _owner_choices(self) -> list[tuple]:
+        people = [(pk, user.get_full_name() or user.email) for pk, user in self.owners.items()]
+        return [("", "Nobody yet"), *people]
 
     def clean_owner(self):
         pk = self.cleaned_data["owner"]

@@ -73,7 +73,10 @@ def board_context(request: HttpRequest, membership: Membership, retro: Retro, **
         anonymous_card_ids=anonymous_card_ids(request),
     )
     can_write = membership.role != Role.OBSERVER
-    owners = selectors.retro_owner_choices(team=retro.team) if can_write else []
+
+    def owners() -> list:
+        return selectors.retro_owner_choices(team=retro.team) if can_write else []
+
     return {
         "team": retro.team,
         "membership": membership,
@@ -216,7 +219,10 @@ def retro_card_group(request: HttpRequest, slug: str, pk: int, card_pk: int) -> 
 def retro_action_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     membership, retro = selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
     _require_contributor(membership)
-    owners = selectors.retro_owner_choices(team=retro.team)
+
+    def owners() -> list:
+        return selectors.retro_owner_choices(team=retro.team)
+
     form = ActionItemForm(request.POST, owners=owners)
     if form.is_valid():
         try:

@@ -173,6 +173,24 @@ def test_polling_answers_204_until_the_board_changes(client_for, people, retro):
     assert f"v={retro.board_version}" in body
 
 
+def test_a_board_update_does_not_look_up_who_can_own_an_action(client_for, people, retro):
+    """The action form's owner list is read only where the form is shown."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(people.lead)
+    url = reverse("practices:retro_board_updates", args=[retro.team.slug, retro.pk])
+    retro.refresh_from_db()
+    version = retro.board_version
+    add_card(retro, people.member, text="Release went smoothly")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, {"v": version}, **HX).status_code == 200
+    owner_lookups = [q for q in queries if '"practices_membership"."role" IN' in q["sql"]]
+    assert owner_lookups == []
+    page = client.get(board_url(retro)).content.decode()
+    assert people.member.get_full_name() in page.split('name="owner"', 1)[1].split("</select>")[0]
+
+
 def test_board_takes_no_cards_after_the_retro_is_over(client_for, people, retro, clock):
     clock.move_to(retro.board_closes_at)
     client = client_for(people.member)
