@@ -10,12 +10,7 @@ from django.utils import timezone
 
 from practices.models import Reminder, ReminderDelivery, ReminderState, Team
 from practices.reminders.kinds import Due, kind_list
-from practices.reminders.preferences import (
-    delivery_map,
-    digest_next_at,
-    person_zone,
-    profile_map,
-)
+from practices.reminders.preferences import delivery_map, profile_map, reminder_send_at
 
 
 def claim_timeout() -> timedelta:
@@ -77,11 +72,12 @@ def _insert_new(due: list[Due], *, now: datetime) -> int:
     rows = []
     for d in new.values():
         delivery = deliveries.get((d.user_id, d.kind), ReminderDelivery.NOW)
-        next_attempt_at = now
-        if delivery == ReminderDelivery.DIGEST:
-            profile = profiles[d.user_id]
-            zone = person_zone(profile=profile, team_time_zone=team_zones.get(d.team_id, "UTC"))
-            next_attempt_at = digest_next_at(after=now, zone=zone, hour=profile.digest_hour)
+        next_attempt_at = reminder_send_at(
+            delivery=delivery,
+            after=now,
+            profile=profiles[d.user_id],
+            team_time_zone=team_zones.get(d.team_id, "UTC"),
+        )
         rows.append(
             Reminder(
                 kind=d.kind,

@@ -53,6 +53,17 @@ def digest_next_at(*, after: datetime, zone: zoneinfo.ZoneInfo, hour: int) -> da
     return candidate
 
 
+def reminder_send_at(
+    *, delivery: str, after: datetime, profile: ReminderProfile, team_time_zone: str
+) -> datetime:
+    """When a reminder made at ``after`` goes out: at once by email, or at the person's
+    next digest hour (in their own time zone, else the team's) for a digest."""
+    if delivery != ReminderDelivery.DIGEST:
+        return after
+    zone = person_zone(profile=profile, team_time_zone=team_time_zone)
+    return digest_next_at(after=after, zone=zone, hour=profile.digest_hour)
+
+
 @transaction.atomic
 def reminder_preference_set(*, user: AbstractBaseUser, kind: str, delivery: str) -> None:
     """Stores how ``user`` wants reminders of ``kind`` (``digest`` means every digest kind)."""

@@ -17,9 +17,9 @@ from practices.reminders.kinds import Due, kind_get
 from practices.reminders.planner import reminder_due_list
 from practices.reminders.preferences import (
     delivery_map,
-    digest_next_at,
     person_zone,
     profile_map,
+    reminder_send_at,
 )
 
 HORIZON = timedelta(days=14)
@@ -74,9 +74,12 @@ def reminder_upcoming_list(
         team = by_id[d.team_id]
         zone = person_zone(profile=profiles[d.user_id], team_time_zone=team.time_zone)
         delivery = deliveries.get((d.user_id, d.kind), ReminderDelivery.NOW)
-        at = max(d.send_at, now)
-        if delivery == ReminderDelivery.DIGEST:
-            at = digest_next_at(after=at, zone=zone, hour=profiles[d.user_id].digest_hour)
+        at = reminder_send_at(
+            delivery=delivery,
+            after=max(d.send_at, now),
+            profile=profiles[d.user_id],
+            team_time_zone=team.time_zone,
+        )
         found.append(
             Upcoming(
                 due=d,
