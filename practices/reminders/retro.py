@@ -10,8 +10,6 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import icalendar
-
 from practices.emails import absolute_url
 from practices.models import (
     ActionItemStatus,
@@ -23,6 +21,7 @@ from practices.models import (
     Role,
 )
 from practices.reminders.kinds import Attachment, Due, Kind, Link, Message
+from practices.retros.ics import calendar_new, retro_event
 
 KIND = "retro"
 DEFAULT_DAYS_BEFORE = 3
@@ -94,19 +93,10 @@ def _board_url(retro: Retro) -> str:
 
 
 def _invite(retro: Retro, url: str) -> str:
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//Teamlead//Retro reminder//EN")
-    calendar.add("version", "2.0")
+    """The retro as a calendar invite: the same event (and UID) as the team's feed."""
+    calendar = calendar_new(name=f"{retro.team.name} retros")
     calendar.add("method", "PUBLISH")
-    event = icalendar.Event()
-    event.add("uid", f"retro-{retro.pk}@teamlead")
-    event.add("dtstamp", retro.created_at)
-    event.add("dtstart", retro.starts_at)
-    event.add("dtend", retro.starts_at + timedelta(minutes=retro.duration_minutes))
-    event.add("summary", f"[{retro.team.slug.upper()}] {retro.team.name} retro")
-    event.add("description", f"Add your cards before the retro: {url}")
-    event.add("url", url)
-    calendar.add_component(event)
+    calendar.add_component(retro_event(retro=retro, url=url, stamp=retro.created_at))
     return calendar.to_ical().decode()
 
 

@@ -241,7 +241,9 @@ def test_the_retro_email_has_text_html_invite_action_items_and_unsubscribe_heade
     assert invite.get_content_type() == "text/calendar"
     event = icalendar.Calendar.from_ical(invite.get_content()).walk("VEVENT")[0]
     assert event.decoded("dtstart") == retro.starts_at
+    # The same event as the team's calendar feed has, so a calendar keeps one copy.
     assert str(event["uid"]) == f"retro-{retro.pk}@teamlead"
+    assert event.decoded("dtend") == retro.ends_at and str(event["status"]) == "CONFIRMED"
 
 
 def test_a_moved_or_skipped_retro_is_not_reminded_for_its_old_date(people, clock):
