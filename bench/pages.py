@@ -718,12 +718,16 @@ def time_pages(
     return samples
 
 
-def count_queries(seeded: Seeded, paths: dict[str, str]) -> dict[str, int]:
-    """Queries each page makes, rendered here with the test client on the same database.
+def count_queries(seeded: Seeded, paths: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """Queries each page makes, uncached and cached, rendered here with the test client on
+    the same database.
 
-    Each page is rendered once first, so one-off work (a first connection) is not counted.
+    Each page is rendered once first, so one-off work (a first connection) is not counted;
+    then once with the ``pages`` cache emptied (what the first reader after a change
+    costs) and once more (what the next readers cost).
     """
     from django.contrib.auth import get_user_model
+    from django.core.cache import caches
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -734,11 +738,15 @@ def count_queries(seeded: Seeded, paths: dict[str, str]) -> dict[str, int]:
     counts = {}
     for name, path in paths.items():
         client.get(path)
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(path)
-        if response.status_code != 200:
-            raise BenchError(f"in-process GET {path} gave {response.status_code}")
-        counts[name] = len(queries)
+        caches["pages"].clear()
+        found = []
+        for _ in range(2):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(path)
+            if response.status_code != 200:
+                raise BenchError(f"in-process GET {path} gave {response.status_code}")
+            found.append(len(queries))
+        counts[name] = (found[0], found[1])
     return counts
 
 
@@ -857,7 +865,7 @@ def report(
     seed_times: dict[str, str],
     setup: dict[str, object],
     samples: dict[str, list[float]],
-    queries: dict[str, int],
+    queries: dict[str, tuple[int, int]],
 ) -> dict[str, object]:
     """The figures in print order; ``target_met`` checks every page against the targets."""
     figures: dict[str, object] = {"database": vendor, **seeded.figures, **seed_times, **setup}
@@ -867,8 +875,10 @@ def report(
         p95 = percentile(samples[page.name], 95)
         figures[f"{page.name}_p50_ms"] = f"{percentile(samples[page.name], 50) * 1000:.2f}"
         figures[f"{page.name}_p95_ms"] = f"{p95 * 1000:.2f}"
-        figures[f"{page.name}_queries"] = queries[page.name]
-        met = met and queries[page.name] < TARGET_QUERIES
+        uncached, cached = queries[page.name]
+        figures[f"{page.name}_queries"] = cached
+        figures[f"{page.name}_queries_uncached"] = uncached
+        met = met and max(uncached, cached) < TARGET_QUERIES
         if page is not FLOOR:
             ratio = p95 / floor_p95
             figures[f"{page.name}_vs_floor"] = f"{ratio:.2f}"
