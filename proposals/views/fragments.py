@@ -13,7 +13,7 @@ contain it and have a reader's token written into a link of the author's choosin
 """
 
 import hashlib
-from functools import cache as memoise
+from functools import cache, lru_cache
 
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
@@ -29,14 +29,18 @@ from proposals.selectors.page_cache import page_cached, page_key
 TEMPLATE = "proposals/detail.html"
 
 
-@memoise
 def _template_version() -> str:
-    """Changes when the template does, so a deploy never serves the old markup."""
-    source = engines["django"].get_template(TEMPLATE).template.source
+    """Changes when the template does: in development the template is reloaded without
+    restarting the process, and its cached renderings must not outlive it."""
+    return _source_hash(engines["django"].get_template(TEMPLATE).template.source)
+
+
+@lru_cache(maxsize=4)
+def _source_hash(source: str) -> str:
     return hashlib.sha256(source.encode()).hexdigest()[:12]
 
 
-@memoise
+@cache
 def _csrf_placeholder() -> str:
     return salted_hmac("proposals.fragments.csrf", "placeholder").hexdigest()
 
