@@ -416,8 +416,14 @@ class RetroCard(models.Model):
     def __str__(self) -> str:
         return self.text[:40]
 
+    def is_own(self, user, anonymous_card_ids) -> bool:
+        """Written by ``user``: as its author, or (anonymous) by the browser that holds
+        its id in the signed cookie ``anonymous_card_ids``."""
+        return self.author_id == user.pk or (self.anonymous and self.pk in anonymous_card_ids)
+
 
 RETRO_DOTS_PER_MEMBER = 3
+RETRO_LONGEST_MINUTES = 480  # the charter's longest retro
 
 
 class RetroVote(models.Model):

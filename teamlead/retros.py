@@ -40,7 +40,6 @@ def retro_prompts_get(*, retro: Retro) -> dict:
     """What the retro opens with, besides the open action items the board itself shows."""
     previous = retro_selectors.retro_previous(retro=retro)
     prompts: dict = {
-        "previous_retro": previous,
         "decisions": list(proposal_list_review_due(retro=retro, previous=previous)),
         "tickets": None,
         "tickets_more": 0,

@@ -3,7 +3,7 @@
 from django import forms
 
 from practices.charter.fields import ListField, MarkdownField, NativeDateInput, QuantityField
-from practices.models import validate_time_zone
+from practices.models import RETRO_LONGEST_MINUTES, validate_time_zone
 
 WEEKDAYS = [
     (0, "Monday"),
@@ -211,7 +211,7 @@ class RetrosForm(SectionForm):
         widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
     )  # fmt: skip
     duration_minutes = QuantityField(
-        label="Duration", unit="minutes", min_value=15, max_value=480,
-        help_text="From 15 to 480 minutes.",
+        label="Duration", unit="minutes", min_value=15, max_value=RETRO_LONGEST_MINUTES,
+        help_text=f"From 15 to {RETRO_LONGEST_MINUTES} minutes.",
     )  # fmt: skip
     notes = MarkdownField(label="Notes", rows=3)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from practices.models import (
     RETRO_DOTS_PER_MEMBER,
+    RETRO_LONGEST_MINUTES,
     ActionItemStatus,
     JiraTicket,
     Membership,
@@ -28,8 +29,8 @@ from practices.models import (
 from practices.selectors import membership_get_for_user
 
 PAST_RETROS_SHOWN = 10
-# The charter's longest retro: a retro that started before this ago has ended.
-LONGEST_RETRO = timedelta(minutes=480)
+# A retro that started longer ago than the charter's longest retro has ended.
+LONGEST_RETRO = timedelta(minutes=RETRO_LONGEST_MINUTES)
 
 
 def retro_get_for_user(*, slug: str, pk: int, user: AbstractBaseUser) -> tuple[Membership, Retro]:
@@ -134,10 +135,6 @@ class Board:
     def dots_total(self) -> int:
         return RETRO_DOTS_PER_MEMBER
 
-    @property
-    def card_count(self) -> int:
-        return sum(c.count for c in self.columns)
-
 
 def retro_action_items_for_review(*, retro: Retro) -> QuerySet[RetroActionItem]:
     """Open items of the team's earlier retros: what this retro opens by reviewing."""
@@ -174,12 +171,11 @@ def retro_board_get(
     group_views = {g.pk: GroupView(group=g) for g in groups}
     for card in cards:
         card.retro = retro
-        own = card.author_id == user.pk or (card.anonymous and card.pk in anonymous_card_ids)
         view = CardView(
             card=card,
             votes=per_card[card.pk],
             my_vote=card.pk in mine,
-            can_delete=own or membership.is_lead,
+            can_delete=card.is_own(user, anonymous_card_ids) or membership.is_lead,
         )
         if card.group_id in group_views:
             group_views[card.group_id].cards.append(view)

@@ -190,8 +190,7 @@ def retro_card_delete(
     The author of an anonymous card is known only to their own browser, which holds
     the card's id in a signed cookie (``anonymous_card_ids``).
     """
-    own = card.author_id == user.pk or (card.anonymous and card.pk in anonymous_card_ids)
-    if not (own or is_lead):
+    if not (card.is_own(user, anonymous_card_ids) or is_lead):
         raise PermissionDenied("Only the card's author or a lead can delete it.")
     if not is_lead:
         _require_open_board(card.retro, now or timezone.now())

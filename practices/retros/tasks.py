@@ -1,12 +1,10 @@
 """Retro work done by Celery: keeping each team's next retros materialised."""
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
 from practices.models import Team
 from practices.retros.services import retro_schedule, retro_schedule_due_teams
-
-DATABASE_ERRORS = (OperationalError, InterfaceError)
+from practices.tasks import DATABASE_ERRORS
 
 
 @shared_task(autoretry_for=DATABASE_ERRORS, retry_backoff=10, retry_jitter=True, max_retries=3)

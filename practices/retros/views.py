@@ -5,6 +5,8 @@ which this app never imports. Writes here answer htmx with the board's regions a
 out-of-band swaps, and plain form posts with a redirect to the board page.
 """
 
+from functools import cache
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -220,6 +222,7 @@ def retro_action_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     membership, retro = selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
     _require_contributor(membership)
 
+    @cache  # read once for the posted form and the fresh one that replaces it
     def owners() -> list:
         return selectors.retro_owner_choices(team=retro.team)
 

@@ -164,8 +164,9 @@ def _unshown(*relations: str) -> list[str]:
     return [f"{relation}__{name}" for relation in relations for name in UNSHOWN_USER_FIELDS]
 
 
-DISCUSSION_THREADS = 30
-TIMELINE_EVENTS = 20  # the newest threads shown at first; the rest on request
+# What the page shows at first, newest first; the rest on request.
+DISCUSSION_THREADS = 30  # threads, each with all its replies
+TIMELINE_EVENTS = 20
 
 
 def display_name(first_name: str, last_name: str, email: str) -> str:
