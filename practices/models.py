@@ -627,14 +627,18 @@ class ReminderProfile(models.Model):
         return f"{self.user_id}: {self.time_zone or 'team time'}, digest at {self.digest_hour}"
 
 
+RETRO_REMINDER_DAYS_BEFORE = 3  # unless the team's lead chose otherwise
+RETRO_REMINDER_MAX_DAYS_BEFORE = 14
+
+
 class ReminderTeamSettings(models.Model):
     """A team's reminder settings, chosen by a lead."""
 
     team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="reminder_settings")
     retro_days_before = models.PositiveSmallIntegerField(
         "retro reminder, days before",
-        default=3,
-        validators=[MinValueValidator(1), MaxValueValidator(14)],
+        default=RETRO_REMINDER_DAYS_BEFORE,
+        validators=[MinValueValidator(1), MaxValueValidator(RETRO_REMINDER_MAX_DAYS_BEFORE)],
     )
 
     class Meta:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from practices.emails import absolute_url
 from practices.models import Membership, Reminder
-from practices.reminders.charter import DEFAULT_TURNAROUND_HOURS, review_turnaround_hours_map
+from practices.reminders.charter import review_turnaround_hours_map
 from practices.reminders.kinds import Due, Kind, Link, Message
 from proposals.models import DesignPage, PageStatus, Proposal, Review, Status, Vote
 from proposals.selectors.access import VOTING_ROLES
@@ -120,7 +120,7 @@ def reviews_waiting_find(*, now: datetime, until: datetime, team_ids=None) -> li
     turnaround = review_turnaround_hours_map(team_ids={r["page__team_id"] for r in reviews})
     due = []
     for review in reviews:
-        hours = turnaround.get(review["page__team_id"], DEFAULT_TURNAROUND_HOURS)
+        hours = turnaround[review["page__team_id"]]
         send_at = review["requested_at"] + timedelta(hours=hours)
         if send_at > until:
             continue
@@ -157,7 +157,7 @@ def reviews_waiting_render(rows: list[Reminder]) -> dict[int, Message]:
         if page is None or page.status != PageStatus.IN_REVIEW or review is None:
             continue
         team = page.team
-        hours = turnaround.get(team.pk, DEFAULT_TURNAROUND_HOURS)
+        hours = turnaround[team.pk]
         driver = page.driver.get_full_name() or page.driver.email
         messages[row.pk] = Message(
             subject=f"[{team.slug.upper()}] Review waiting: {page.title}",

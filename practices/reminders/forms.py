@@ -1,6 +1,11 @@
 from django import forms
 
-from practices.models import ReminderDelivery, ReminderTeamSettings, validate_time_zone
+from practices.models import (
+    RETRO_REMINDER_MAX_DAYS_BEFORE,
+    ReminderDelivery,
+    ReminderTeamSettings,
+    validate_time_zone,
+)
 from practices.reminders.kinds import kind_list
 
 
@@ -48,4 +53,8 @@ class TeamReminderSettingsForm(forms.ModelForm):
         model = ReminderTeamSettings
         fields = ["retro_days_before"]
         labels = {"retro_days_before": "Send the retro reminder this many days before"}
-        help_texts = {"retro_days_before": "From 1 to 14 days, at the retro's time of day."}
+        help_texts = {
+            "retro_days_before": (
+                f"From 1 to {RETRO_REMINDER_MAX_DAYS_BEFORE} days, at the retro's time of day."
+            )
+        }

@@ -71,7 +71,9 @@ def reminder_preference_set(*, user: AbstractBaseUser, kind: str, delivery: str)
         raise ValidationError({"delivery": "Choose email now, daily digest or off."})
     if kind == DIGEST:
         # Turning the digest off turns off what it bundles; nothing else changes.
-        keys = [k for k, d in delivery_map(user_ids=[user.pk]).items() if d == DIGEST]
+        keys = [
+            k for k, d in delivery_map(user_ids=[user.pk]).items() if d == ReminderDelivery.DIGEST
+        ]
         for _, key in keys:
             _preference_store(user_id=user.pk, kind=key, delivery=delivery)
         return

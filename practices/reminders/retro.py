@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 from practices.emails import absolute_url
 from practices.models import (
+    RETRO_REMINDER_DAYS_BEFORE,
+    RETRO_REMINDER_MAX_DAYS_BEFORE,
     ActionItemStatus,
     Membership,
     Reminder,
@@ -24,8 +26,6 @@ from practices.reminders.kinds import Attachment, Due, Kind, Link, Message
 from practices.retros.ics import calendar_new, retro_event
 
 KIND = "retro"
-DEFAULT_DAYS_BEFORE = 3
-MAX_DAYS_BEFORE = 14
 REMINDED_ROLES = (Role.LEAD, Role.MEMBER)
 
 
@@ -48,7 +48,9 @@ def _days_before_map(team_ids) -> dict[int, int]:
 
 def find(*, now: datetime, until: datetime, team_ids=None) -> list[Due]:
     retros = Retro.objects.filter(
-        skipped=False, starts_at__gt=now, starts_at__lte=until + timedelta(days=MAX_DAYS_BEFORE)
+        skipped=False,
+        starts_at__gt=now,
+        starts_at__lte=until + timedelta(days=RETRO_REMINDER_MAX_DAYS_BEFORE),
     )
     if team_ids is not None:
         retros = retros.filter(team_id__in=list(team_ids))
@@ -67,7 +69,7 @@ def find(*, now: datetime, until: datetime, team_ids=None) -> list[Due]:
         send_at = remind_at(
             starts_at=retro["starts_at"],
             time_zone=retro["time_zone"],
-            days_before=days.get(retro["team_id"], DEFAULT_DAYS_BEFORE),
+            days_before=days.get(retro["team_id"], RETRO_REMINDER_DAYS_BEFORE),
         )
         if send_at > until:
             continue

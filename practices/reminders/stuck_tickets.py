@@ -22,7 +22,7 @@ from practices.models import (
     StatusCategory,
     Team,
 )
-from practices.reminders.charter import DEFAULT_TURNAROUND_HOURS, review_turnaround_hours_map
+from practices.reminders.charter import review_turnaround_hours_map
 from practices.reminders.kinds import Due, Kind, Link, Message
 
 KIND = "stuck_review"
@@ -65,7 +65,7 @@ def _stuck_tickets(*, until: datetime, team_ids) -> list[dict]:
         connection = chosen[ticket["connection_id"]]
         if ticket["status"] not in connection.review_status_names([ticket["status"]]):
             continue
-        hours = turnaround.get(ticket["connection__team_id"], DEFAULT_TURNAROUND_HOURS)
+        hours = turnaround[ticket["connection__team_id"]]
         ticket["stuck_at"] = ticket["status_entered_at"] + timedelta(hours=hours)
         if ticket["stuck_at"] <= until:
             stuck.append(ticket)
@@ -143,7 +143,7 @@ def render(rows: list[Reminder]) -> dict[int, Message]:
         if not still:
             continue
         team = row.team
-        hours = turnaround.get(team.pk, DEFAULT_TURNAROUND_HOURS)
+        hours = turnaround[team.pk]
         count = len(still)
         noun = "ticket" if count == 1 else "tickets"
         messages[row.pk] = Message(
