@@ -266,6 +266,5 @@ def jira_issue_create(
             # Found, but not assignable in this project: better unassigned than not at all.
             if not (assignee and problem.status == 400 and "assignee" in problem.fields):
                 raise
-            assignee = ""
             jira_id, key = client.issue_create(**values)
     return CreatedIssue(jira_id=jira_id, key=key, url=ticket_url(client.base_url, key))

@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from practices.jira.client import JiraProblem, JiraTransientError
+from practices.jira.client import JiraProblem, JiraSetupError, JiraTransientError
 from practices.jira.crypto import TokenUnreadable
 from practices.jira.selectors import jira_project_for_new_tickets
 from practices.jira.services import CreatedIssue, jira_issue_create
@@ -35,6 +35,7 @@ from practices.models import JiraConnection, Membership
 from proposals import tasks
 from proposals.models import (
     JIRA_CLAIM_STALE_AFTER,
+    JIRA_PENDING,
     ActionItem,
     JiraState,
     Status,
@@ -48,9 +49,7 @@ ONLY_LEADS_DRIVER_APPROVER = "Only a lead, the driver or the approver sends acti
 
 
 def _stale(now) -> Q:
-    return Q(jira_state__in=[JiraState.QUEUED, JiraState.CREATING]) & Q(
-        jira_claimed_at__lt=now - JIRA_CLAIM_STALE_AFTER
-    )
+    return Q(jira_state__in=JIRA_PENDING) & Q(jira_claimed_at__lt=now - JIRA_CLAIM_STALE_AFTER)
 
 
 @transaction.atomic
@@ -113,10 +112,12 @@ def action_item_jira_push(*, item_id: int, last_try: bool = False) -> str:
     connection = JiraConnection.objects.filter(team=item.proposal.team_id).first()
     try:
         if connection is None:
-            raise _Refused("The team's Jira site was disconnected. Connect it, then try again.")
+            raise JiraSetupError(
+                "The team's Jira site was disconnected. Connect it, then try again."
+            )
         project = jira_project_for_new_tickets(connection=connection)
         if not project:
-            raise _Refused(
+            raise JiraSetupError(
                 "Teamlead does not know which Jira project to create the ticket in: make "
                 "the team's Jira filter name one, e.g. project = PAY."
             )
@@ -136,7 +137,7 @@ def action_item_jira_push(*, item_id: int, last_try: bool = False) -> str:
             mine.update(jira_state=JiraState.QUEUED, jira_claimed_at=timezone.now())
             raise
         return _fail(mine, item, f"{problem.message} Teamlead gave up trying; try again later.")
-    except (JiraProblem, _Refused) as problem:
+    except JiraProblem as problem:
         return _fail(mine, item, problem.message)
     except TokenUnreadable as problem:
         return _fail(mine, item, str(problem))
@@ -144,12 +145,6 @@ def action_item_jira_push(*, item_id: int, last_try: bool = False) -> str:
         _fail(mine, item, "Something went wrong on Teamlead's side. Try again later.")
         raise
     return _link(item=item, issue=issue, claimed_at=now)
-
-
-class _Refused(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def _fail(mine, item: ActionItem, message: str) -> str:

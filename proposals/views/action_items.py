@@ -1,5 +1,7 @@
 """A decision's action items: sending one to Jira, and its row while that happens."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -22,7 +24,8 @@ def _row(request: HttpRequest, membership, item, error: str = "") -> HttpRespons
         "membership": membership,
         "proposal": proposal,
         "item": item,
-        "jira_enabled": action_item_jira_enabled(proposal=proposal, membership=membership),
+        # Called by the template only where a row offers the button, not on every poll.
+        "jira_enabled": partial(action_item_jira_enabled, proposal=proposal, membership=membership),
         "jira_refusal": error,
     }
     return render(request, ROW, context)

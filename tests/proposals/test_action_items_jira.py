@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -444,6 +445,12 @@ def test_htmx_gets_the_row_which_polls_until_the_ticket_is_linked(people, item, 
     assert 'hx-trigger="every 2s"' in html
     assert f'hx-get="{jira_url("action_item", item)}"' in html
     assert "Vary" in response and "HX-Request" in response["Vary"]
+
+    # Polling a pending row does not ask whether the team has a Jira site: the row
+    # offers no button while the ticket is being made.
+    with CaptureQueriesContext(connection) as polled:
+        assert "Creating in Jira…" in client.get(jira_url("action_item", item), **HTMX).text
+    assert not [q for q in polled if "practices_jiraconnection" in q["sql"]]
 
     run(item)
     html = client.get(jira_url("action_item", item), **HTMX).content.decode()
