@@ -30,11 +30,9 @@ import json
 import os
 import resource
 import selectors
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,9 +44,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from bench.pages import BenchError, bench_database, note, production_like  # noqa: E402
+from bench.pages import (  # noqa: E402
+    SETTINGS_MODULE,
+    BenchError,
+    bench_database,
+    note,
+    production_like,
+    run_bench,
+)
 
-SETTINGS_MODULE = "bench.settings"
 TEAM_SLUG = "bench"
 JQL = "project = PAY"  # every ticket the fake makes is in PAY
 TARGET_RATIO = 0.5  # the sync at least half as fast as fetching alone
@@ -225,18 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.tickets < 1 or not 0 < args.changes <= args.tickets:
         parser.error("--tickets must be at least 1, --changes between 1 and --tickets")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so cleanup still runs
-    workdir = Path(tempfile.mkdtemp(prefix="teamlead-bench-jira-"))
-    try:
-        figures = run(args, workdir)
-    except BenchError as error:
-        print(f"bench: could not run: {error}", file=sys.stderr)
-        return 1
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    for name, value in figures.items():
-        print(f"{name}: {value}")
-    return 0
+    return run_bench(run, args, prefix="teamlead-bench-jira-")
 
 
 def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:

@@ -762,8 +762,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if min(args.requests, args.clients) < 1 or args.warmup < 0:
         parser.error("--requests and --clients must be at least 1, --warmup at least 0")
+    return run_bench(run, args, prefix="teamlead-bench-")
+
+
+def run_bench(
+    run: Callable[[argparse.Namespace, Path], dict[str, object]],
+    args: argparse.Namespace,
+    *,
+    prefix: str,
+) -> int:
+    """``run(args, workdir)`` in a temporary folder removed afterwards, its figures printed
+    one ``name: value`` a line; 1, with the reason on stderr, if the bench could not run."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so cleanup still runs
-    workdir = Path(tempfile.mkdtemp(prefix="teamlead-bench-"))
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
     try:
         figures = run(args, workdir)
     except BenchError as error:

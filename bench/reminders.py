@@ -24,10 +24,7 @@ Prints one ``name: value`` per line on stdout; progress goes to stderr.
 
 import argparse
 import os
-import shutil
-import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -36,9 +33,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from bench.pages import BenchError, bench_database, note, production_like  # noqa: E402
+from bench.pages import (  # noqa: E402
+    SETTINGS_MODULE,
+    BenchError,
+    bench_database,
+    note,
+    production_like,
+    run_bench,
+)
 
-SETTINGS_MODULE = "bench.settings"
 TARGET_PLAN_SECONDS = 10.0
 TIME_ZONES = ["Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney"]
 
@@ -274,18 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if min(args.teams, args.members, args.threads) < 1:
         parser.error("--teams, --members and --threads must be at least 1")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so cleanup still runs
-    workdir = Path(tempfile.mkdtemp(prefix="teamlead-bench-reminders-"))
-    try:
-        figures = run(args, workdir)
-    except BenchError as error:
-        print(f"bench: could not run: {error}", file=sys.stderr)
-        return 1
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    for name, value in figures.items():
-        print(f"{name}: {value}")
-    return 0
+    return run_bench(run, args, prefix="teamlead-bench-reminders-")
 
 
 if __name__ == "__main__":
