@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import DatabaseError
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -56,16 +56,9 @@ def reminder_send(*, reminder_id: int, now: datetime | None = None) -> bool:
     seconds before giving up. A crash inside that window sends the reminder again
     once the claim times out; every other crash sends it exactly once.
     """
-    now = now or timezone.now()
-    token = uuid.uuid4().hex
-    claimed = (
-        reminder_ready(now=now)
-        .filter(pk=reminder_id, delivery=ReminderDelivery.NOW)
-        .update(claimed_at=now, claim_token=token, attempts=F("attempts") + 1)
+    return _claim_and_deliver(
+        Q(pk=reminder_id, delivery=ReminderDelivery.NOW), now=now or timezone.now(), digest=False
     )
-    if not claimed:
-        return False
-    return _deliver(token=token, now=now, digest=False)
 
 
 def reminder_digest_send(*, user_id: int, now: datetime | None = None) -> bool:
@@ -74,16 +67,25 @@ def reminder_digest_send(*, user_id: int, now: datetime | None = None) -> bool:
     All the rows are claimed in one conditional UPDATE, so a second task for the same
     person finds nothing to claim; the same window as ``reminder_send`` applies.
     """
-    now = now or timezone.now()
+    return _claim_and_deliver(
+        Q(user_id=user_id, delivery=ReminderDelivery.DIGEST),
+        now=now or timezone.now(),
+        digest=True,
+    )
+
+
+def _claim_and_deliver(rows: Q, *, now: datetime, digest: bool) -> bool:
+    """Claims the ready ``rows`` under a new token in one conditional UPDATE, then
+    delivers what this call claimed; False if another claim got there first."""
     token = uuid.uuid4().hex
     claimed = (
         reminder_ready(now=now)
-        .filter(user_id=user_id, delivery=ReminderDelivery.DIGEST)
+        .filter(rows)
         .update(claimed_at=now, claim_token=token, attempts=F("attempts") + 1)
     )
     if not claimed:
         return False
-    return _deliver(token=token, now=now, digest=True)
+    return _deliver(token=token, now=now, digest=digest)
 
 
 def _claimed(token: str):
