@@ -11,6 +11,7 @@ from django.utils import timezone
 from practices import tasks
 from practices.charter.sections import SECTIONS, section_spec
 from practices.models import CharterRevision, CharterSection, Membership, Role, Team
+from practices.outbox.services import outbox_enqueue
 from practices.retros import tasks as retro_tasks
 from practices.retros.services import retro_schedule
 from practices.revisions import text_diff, version_claim
@@ -47,7 +48,7 @@ def team_create(*, user: AbstractBaseUser, name: str, slug: str, time_zone: str)
         sections.append(CharterSection(team=team, key=spec.key, data=data))
     CharterSection.objects.bulk_create(sections)
     # Its retros get scheduled by a worker, off the request.
-    retro_tasks.retro_schedule_team.delay_on_commit(team.pk)
+    outbox_enqueue(task=retro_tasks.retro_schedule_team, args=[team.pk])
     return team
 
 
@@ -82,7 +83,7 @@ def membership_add(*, team: Team, email: str, role: str, is_senior: bool) -> Mem
     if Membership.objects.filter(team=team, user=user).exists():
         raise ValidationError({"email": f"{email} is already in {team.name}."})
     membership = Membership.objects.create(team=team, user=user, role=role, is_senior=is_senior)
-    tasks.send_membership_email.delay_on_commit(membership.pk)
+    outbox_enqueue(task=tasks.send_membership_email, args=[membership.pk])
     return membership
 
 

@@ -4,7 +4,7 @@ import smtplib
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from practices import emails
@@ -12,6 +12,7 @@ from practices.jira.sync import SyncBusy, jira_sync
 from practices.models import JiraConnection, Membership
 
 MAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError)
+DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 @shared_task(autoretry_for=MAIL_ERRORS, retry_backoff=30, retry_jitter=True, max_retries=6)
@@ -40,12 +41,22 @@ def send_password_reset_email(user_id: int) -> None:
 
 
 def enqueue_password_reset(user_id: int) -> None:
-    transaction.on_commit(lambda: send_password_reset_email.delay(user_id))
+    # Through the outbox: a reset asked for while the broker is down still arrives.
+    # A second request while the first waits adds nothing (the link would be the same).
+    from practices.outbox.services import outbox_enqueue
+
+    outbox_enqueue(task=send_password_reset_email, args=[user_id], key=f"password-reset:{user_id}")
+
+
+@shared_task(autoretry_for=DATABASE_ERRORS, retry_backoff=10, retry_jitter=True, max_retries=3)
+def relay_outbox() -> int:
+    """Run by beat every half minute: publishes outbox rows the broker did not take."""
+    from practices.outbox.services import outbox_relay
+
+    return outbox_relay()
 
 
 # -- Jira -------------------------------------------------------------------------------
-
-DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 @shared_task(autoretry_for=DATABASE_ERRORS, retry_backoff=10, retry_jitter=True, max_retries=3)

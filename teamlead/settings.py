@@ -246,6 +246,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "practices.tasks.plan_reminders",
         "schedule": env.float("REMINDER_PLAN_SECONDS", default=120.0),
     },
+    # Publishes the tasks that requests recorded in the outbox while the broker was down
+    # (practices/outbox/): how long an email waits at most once the broker is back.
+    "relay-outbox": {
+        "task": "practices.tasks.relay_outbox",
+        "schedule": env.float("OUTBOX_RELAY_SECONDS", default=30.0),
+    },
     # Proof of life: /healthz and the leads' banner report a beat silent for 15 minutes.
     "beat-heartbeat": {"task": "practices.tasks.beat_heartbeat", "schedule": 60.0},
 }

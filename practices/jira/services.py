@@ -18,6 +18,7 @@ from practices.jira.jql import jql_build, jql_split_order_by
 from practices.jira.sync import jira_client_for
 from practices.jira.tickets import ticket_url
 from practices.models import JiraConnection, Team
+from practices.outbox.services import outbox_enqueue
 
 # A lead waits for "Test connection": fail faster than a background sync would.
 TEST_TIMEOUT = (5.0, 15.0)
@@ -78,7 +79,9 @@ def jira_connection_save(
     connection.lease_expires_at = None
     connection.next_sync_at = timezone.now()
     connection.save()
-    tasks.sync_jira_connection.delay_on_commit(connection.pk, trigger="lead")
+    outbox_enqueue(
+        task=tasks.sync_jira_connection, args=[connection.pk], kwargs={"trigger": "lead"}
+    )
     return connection
 
 
@@ -100,7 +103,9 @@ def jira_sync_request(*, connection: JiraConnection) -> None:
     JiraConnection.objects.filter(pk=connection.pk).update(
         needs_attention=False, attention_message="", next_sync_at=timezone.now()
     )
-    tasks.sync_jira_connection.delay_on_commit(connection.pk, trigger="lead")
+    outbox_enqueue(
+        task=tasks.sync_jira_connection, args=[connection.pk], kwargs={"trigger": "lead"}
+    )
 
 
 @transaction.atomic

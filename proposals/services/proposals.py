@@ -13,6 +13,7 @@ from django.utils import timezone
 from practices import services as practices_services
 from practices.charter.sections import section_spec
 from practices.models import CharterSection, Membership, Role, Team
+from practices.outbox.services import outbox_enqueue
 from practices.revisions import diff_hunks, text_diff
 from proposals import tasks
 from proposals.models import ActionItem, Comment, Event, Option, Proposal, Stance, Status, Vote
@@ -326,7 +327,7 @@ def proposal_close(*, proposal: Proposal, actor: AbstractBaseUser | None = None)
     }
     proposal.save(update_fields=["close_record"])
     _event(proposal, actor, Event.Kind.CLOSED, "" if actor else "at the due date")
-    tasks.notify_approver_to_decide.delay_on_commit(proposal.pk)
+    outbox_enqueue(task=tasks.notify_approver_to_decide, args=[proposal.pk])
     return True
 
 
@@ -426,7 +427,7 @@ def proposal_decide(
         if item.text.strip()
     )
     _event(proposal, actor, kind, detail)
-    tasks.notify_outcome.delay_on_commit(proposal.pk)
+    outbox_enqueue(task=tasks.notify_outcome, args=[proposal.pk])
     return proposal
 
 
@@ -486,7 +487,7 @@ def comment_add(
             raise ValidationError({"parent": "Reply to a comment of this proposal."})
     comment = Comment.objects.create(proposal=proposal, author=author, parent=parent, body=body)
     if MENTION.search(body):
-        tasks.notify_mentions.delay_on_commit(comment.pk)
+        outbox_enqueue(task=tasks.notify_mentions, args=[comment.pk])
     return comment
 
 

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from practices.models import Retro
 from practices.retros import services, tasks
+from teamlead.celery import app as celery_app
 from tests.factories import make_team
 from tests.retros.conftest import UTC, set_cadence, upcoming
 
@@ -182,11 +183,13 @@ def test_member_cannot_move_or_skip(client_for, people, clock, name):
 def test_a_new_team_gets_its_retros_scheduled_once_it_is_saved(
     django_capture_on_commit_callbacks, clock, monkeypatch
 ):
-    queued = []
-    monkeypatch.setattr(tasks.retro_schedule_team, "delay", lambda team_id: queued.append(team_id))
+    published = []
+    monkeypatch.setattr(
+        celery_app, "send_task", lambda name, args, **options: published.append((name, args))
+    )
     with django_capture_on_commit_callbacks(execute=True):
         team = make_team(slug="ops")
-    assert queued == [team.pk]
+    assert published == [(tasks.retro_schedule_team.name, [team.pk])]
     tasks.retro_schedule_team(team.pk)
     assert len(upcoming(team)) == services.RETRO_HORIZON
 
