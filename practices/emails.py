@@ -3,12 +3,15 @@
 Links are built from ``SITE_URL`` because a worker, not a request, sends them.
 """
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -25,20 +28,51 @@ def set_password_url(user: AbstractBaseUser, *, url_name: str) -> str:
     return absolute_url(reverse(url_name, kwargs={"uidb64": uid, "token": token}))
 
 
+def message_id_make(*, what: str, pk: int, occasion: object = "") -> str:
+    """A Message-ID that names one email of one row: the same whenever it is rebuilt.
+
+    A worker that dies after the mail server took the message but before the row was
+    marked sent sends it again; with the same Message-ID, mail systems and clients
+    fold the second copy into the first instead of showing a new email. ``occasion``
+    tells apart emails one row sends on different occasions (voting closed again
+    after a reopen). The hash (keyed with the secret key) keeps ids from two
+    databases whose rows share a primary key apart, and says nothing readable.
+    """
+    digest = salted_hmac("teamlead.message-id", f"{what}:{pk}:{occasion}").hexdigest()[:16]
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<{what}-{pk}-{digest}@{domain}>"
+
+
 def email_build(
-    *, to: str, subject: str, template: str, context: dict, headers: dict | None = None
+    *,
+    to: str,
+    subject: str,
+    template: str,
+    context: dict,
+    headers: dict | None = None,
+    message_id: str = "",
 ) -> EmailMultiAlternatives:
-    """A text + HTML email rendered from templates/emails/<template>.txt|.html, unsent."""
+    """A text + HTML email rendered from templates/emails/<template>.txt|.html, unsent.
+
+    Without ``message_id`` Django makes a new random one each time it is built.
+    """
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
+    headers = dict(headers or {})
+    if message_id:
+        headers["Message-ID"] = message_id
     message = EmailMultiAlternatives(subject=subject, body=text, to=[to], headers=headers)
     message.attach_alternative(html, "text/html")
     return message
 
 
-def email_send(*, to: str, subject: str, template: str, context: dict) -> None:
+def email_send(
+    *, to: str, subject: str, template: str, context: dict, message_id: str = ""
+) -> None:
     """Sends a text + HTML email rendered from templates/emails/<template>.txt|.html."""
-    email_build(to=to, subject=subject, template=template, context=context).send()
+    email_build(
+        to=to, subject=subject, template=template, context=context, message_id=message_id
+    ).send()
 
 
 def membership_email_send(*, membership: Membership) -> None:
@@ -48,12 +82,16 @@ def membership_email_send(*, membership: Membership) -> None:
         "role": membership.get_role_display().lower(),
         "team_url": absolute_url(team.get_absolute_url()),
     }
+    # Claimed by ``invitation_sent_at`` and released when sending fails: a retry is
+    # the same message.
+    message_id = message_id_make(what="membership", pk=membership.pk, occasion=user.pk)
     if user.has_usable_password():
         email_send(
             to=user.email,
             subject=f"[{team.slug.upper()}] You were added to {team.name}",
             template="membership_added",
             context=context,
+            message_id=message_id,
         )
         return
     context["accept_url"] = set_password_url(user, url_name="invitation_accept")
@@ -62,6 +100,7 @@ def membership_email_send(*, membership: Membership) -> None:
         subject=f"[{team.slug.upper()}] You are invited to {team.name} on Teamlead",
         template="invitation",
         context=context,
+        message_id=message_id,
     )
 
 

@@ -111,9 +111,15 @@ def plan_reminders() -> int:
     return plan.planned
 
 
+# The send tasks' hard time limit, in seconds: the prefork pool kills a send still
+# running then, so no live worker holds a reminder's claim longer than this.
+# REMINDER_CLAIM_TIMEOUT (settings) must exceed it, with a margin for clock skew.
+REMINDER_SEND_TIME_LIMIT = 120
+
+
 # Mail-server failures are not retried by Celery (that would wait in the broker with a
 # countdown): the row records the failure and the planner queues it again after a backoff.
-@shared_task(soft_time_limit=100, time_limit=120)
+@shared_task(soft_time_limit=REMINDER_SEND_TIME_LIMIT - 20, time_limit=REMINDER_SEND_TIME_LIMIT)
 def send_reminder(reminder_id: int) -> bool:
     """Sends one reminder at most once; a second delivery of the task finds it claimed."""
     from practices.reminders.delivery import reminder_send
@@ -121,7 +127,7 @@ def send_reminder(reminder_id: int) -> bool:
     return reminder_send(reminder_id=reminder_id)
 
 
-@shared_task(soft_time_limit=100, time_limit=120)
+@shared_task(soft_time_limit=REMINDER_SEND_TIME_LIMIT - 20, time_limit=REMINDER_SEND_TIME_LIMIT)
 def send_reminder_digest(user_id: int) -> bool:
     """Bundles the person's due digest reminders into one email, once."""
     from practices.reminders.delivery import reminder_digest_send

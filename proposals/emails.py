@@ -1,6 +1,6 @@
 """The emails around a proposal: decide now, the outcome, mentions, a review date."""
 
-from practices.emails import absolute_url, email_send
+from practices.emails import absolute_url, email_send, message_id_make
 from proposals.models import Comment, Proposal, Status
 from proposals.selectors.proposals import mentioned_users
 
@@ -20,6 +20,10 @@ def approver_asked_to_decide(*, proposal: Proposal) -> None:
         subject=f"{_prefix(proposal)} voting closed — your decision",
         template="proposal_decide",
         context=_context(proposal, votes=votes),
+        # Voting closes again after a reopen: each close is its own email.
+        message_id=message_id_make(
+            what="decide", pk=proposal.pk, occasion=proposal.voting_closed_at
+        ),
     )
 
 
@@ -33,6 +37,9 @@ def outcome_to_informed(*, proposal: Proposal) -> None:
             subject=f"{_prefix(proposal)} {outcome}: {proposal.title}",
             template="proposal_outcome",
             context=_context(proposal, outcome=outcome),
+            # One per address: a retry after a failure halfway down the list is the
+            # same message to those who already have it.
+            message_id=message_id_make(what="outcome", pk=proposal.pk, occasion=address),
         )
 
 
@@ -46,6 +53,7 @@ def mentions(*, comment: Comment) -> None:
             subject=f"{_prefix(proposal)} you were mentioned: {proposal.title}",
             template="proposal_mention",
             context=_context(proposal, comment=comment),
+            message_id=message_id_make(what="mention", pk=comment.pk, occasion=user.pk),
         )
 
 
@@ -55,4 +63,5 @@ def decision_review_due(*, proposal: Proposal) -> None:
         subject=f"{_prefix(proposal)} time to review the decision: {proposal.title}",
         template="proposal_review_due",
         context=_context(proposal),
+        message_id=message_id_make(what="review-due", pk=proposal.pk, occasion=proposal.review_on),
     )

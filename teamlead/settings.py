@@ -214,7 +214,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 elif CELERY_BROKER_URL.startswith("redis"):
     # Longer than any task may run, so Redis never redelivers a task still in progress.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A broker that does not answer fails a publish in seconds: the request that
+    # publishes after its commit leaves the task in the outbox and answers.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 3}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -256,8 +258,13 @@ CELERY_BEAT_SCHEDULE = {
     "beat-heartbeat": {"task": "practices.tasks.beat_heartbeat", "schedule": 60.0},
 }
 # A claimed reminder whose worker has not finished within this many seconds is taken
-# again (the worker crashed). Longer than the send task's time limit.
-REMINDER_CLAIM_TIMEOUT = env.int("REMINDER_CLAIM_TIMEOUT", default=600)
+# again (the worker crashed, or the pool killed a send at its hard time limit). It must
+# exceed that limit (practices.tasks.REMINDER_SEND_TIME_LIMIT, 120 s; enforced by the
+# prefork pool, not by --pool solo/threads) so a live send is never overtaken; the 30 s
+# on top absorb clock skew between worker hosts. A crash between the mail server taking
+# a reminder and the row being marked sent resends it after this, with the same
+# Message-ID.
+REMINDER_CLAIM_TIMEOUT = env.int("REMINDER_CLAIM_TIMEOUT", default=150)
 if CELERY_BEAT_SCHEDULE["plan-reminders"]["schedule"] <= 0:
     raise ImproperlyConfigured("REMINDER_PLAN_SECONDS must be > 0.")
 

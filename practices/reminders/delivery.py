@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from practices.emails import absolute_url, email_build
+from practices.emails import absolute_url, email_build, message_id_make
 from practices.models import Reminder, ReminderDelivery, ReminderState
 from practices.reminders.kinds import Message, kind_get
 from practices.reminders.planner import reminder_ready
@@ -48,13 +48,17 @@ def reminder_send(*, reminder_id: int, now: datetime | None = None) -> bool:
     delivered twice, or two workers, send it once. It is marked sent in the statement
     right after the mail server accepted the message.
 
-    The one window left: a crash after the server's final "250 OK" and before that
-    UPDATE commits. It is made as small as we can: the SMTP connection is opened and
-    the message rendered *before* sending, the UPDATE runs in autocommit on the
-    connection the claim just used (one round trip, about a millisecond), the
-    connection's QUIT comes after it, and a failing UPDATE is retried for a few
-    seconds before giving up. A crash inside that window sends the reminder again
-    once the claim times out; every other crash sends it exactly once.
+    The one window left is a crash after the mail server has the whole message (the
+    final ".") and before the "sent" UPDATE commits: waiting for the server's "250"
+    (a second or two, up to ``EMAIL_TIMEOUT``) plus that UPDATE. The server may have
+    queued the message, and we cannot know, so the row is sent again once its claim
+    times out (``REMINDER_CLAIM_TIMEOUT``, 150 s by default: past the send task's hard
+    time limit). That second copy carries the same Message-ID (``message_id_make``,
+    from the row), so mail systems and clients fold it into the first. The window is
+    kept small: the SMTP connection is opened and the message rendered *before*
+    sending, the UPDATE runs in autocommit on the connection the claim just used (one
+    round trip), QUIT comes after it, and a failing UPDATE is retried for a few
+    seconds. Every other crash sends the reminder exactly once.
     """
     return _claim_and_deliver(
         Q(pk=reminder_id, delivery=ReminderDelivery.NOW), now=now or timezone.now(), digest=False
@@ -190,7 +194,7 @@ def unsubscribe_url(*, user_id: int, kind: str) -> str:
 
 
 def _email(
-    *, user, subject: str, template: str, context: dict, kind: str
+    *, user, subject: str, template: str, context: dict, kind: str, message_id: str
 ) -> EmailMultiAlternatives:
     unsubscribe = unsubscribe_url(user_id=user.pk, kind=kind)
     context = {
@@ -209,6 +213,7 @@ def _email(
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "Auto-Submitted": "auto-generated",
         },
+        message_id=message_id,
     )
 
 
@@ -219,6 +224,9 @@ def _single_email(*, user, row: Reminder, message: Message) -> EmailMultiAlterna
         template="reminder",
         context={"message": message},
         kind=row.kind,
+        message_id=message_id_make(
+            what="reminder", pk=row.pk, occasion=f"{row.kind}:{row.object_id}:{row.occasion}"
+        ),
     )
     for attachment in message.attachments:
         email.attach(attachment.filename, attachment.content, attachment.mimetype)
@@ -240,6 +248,13 @@ def _digest_email(*, user, rows: list[Reminder], messages: dict[int, Message]):
             ]
         },
         kind=DIGEST,
+        # Named by the rows it bundles: resent after a crash, the same rows make the
+        # same message (a row that fell due meanwhile makes it a new one).
+        message_id=message_id_make(
+            what="digest",
+            pk=user.pk,
+            occasion=",".join(str(r.pk) for r in sorted(rows, key=lambda r: r.pk)),
+        ),
     )
     for message in entries:
         for attachment in message.attachments:
