@@ -56,9 +56,17 @@ def _series_start(*, cadence: Cadence, retros: list[Retro], now: datetime) -> da
     return cadence.first_after(now)
 
 
+def retro_cadence_agreed(*, section: CharterSection | None) -> bool:
+    """Whether a lead has saved the charter's retro cadence: its defaults book nothing."""
+    return section is not None and section.version > 0
+
+
 @transaction.atomic
 def retro_schedule(*, team: Team, now: datetime | None = None) -> list[Retro]:
     """Makes the team's next ``RETRO_HORIZON`` retros match the charter's cadence.
+
+    Until a lead has saved the cadence (``retro_cadence_agreed``), nothing is booked
+    and nothing is returned: the defaults were never agreed by the team.
 
     Retros that started (or whose slot passed) are never touched. An upcoming retro
     on a slot the cadence still gives keeps its move or skip; one whose slot the
@@ -69,7 +77,9 @@ def retro_schedule(*, team: Team, now: datetime | None = None) -> list[Retro]:
     # One scheduler per team at a time: the team row is the lock.
     Team.objects.select_for_update().filter(pk=team.pk).first()
     section = CharterSection.objects.filter(team=team, key="retros").first()
-    cadence = Cadence.from_data(section.data if section else None)
+    if not retro_cadence_agreed(section=section):
+        return []
+    cadence = Cadence.from_data(section.data)
     retros = list(Retro.objects.filter(team=team).order_by("slot_at"))
     upcoming = [r for r in retros if _upcoming(r, now)]
     taken = {r.slot_at for r in retros if not _upcoming(r, now)}
@@ -103,11 +113,14 @@ def retro_schedule(*, team: Team, now: datetime | None = None) -> list[Retro]:
 
 
 def retro_schedule_due_teams(*, now: datetime | None = None) -> list[int]:
-    """Ids of the teams with fewer than ``RETRO_HORIZON`` upcoming retros."""
+    """Ids of the teams with an agreed cadence and fewer than ``RETRO_HORIZON`` upcoming
+    retros."""
     now = now or timezone.now()
     upcoming = Q(retros__slot_at__gt=now, retros__starts_at__gt=now)
+    agreed = CharterSection.objects.filter(key="retros", version__gt=0).values("team_id")
     return list(
-        Team.objects.annotate(upcoming=Count("retros", filter=upcoming))
+        Team.objects.filter(pk__in=agreed)
+        .annotate(upcoming=Count("retros", filter=upcoming))
         .filter(upcoming__lt=RETRO_HORIZON)
         .values_list("pk", flat=True)
     )

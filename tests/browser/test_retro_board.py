@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from practices.retros.services import retro_schedule
+from tests.factories import save_retro_cadence
 
 pytestmark = [
     pytest.mark.browser,
@@ -16,6 +17,7 @@ SAME_DOCUMENT = "window.__sameDocument"
 def test_a_card_added_by_one_member_shows_on_another_members_board_without_a_reload(
     people, page_for, browser_problems
 ):
+    save_retro_cadence(people.team, people.lead)
     retro = retro_schedule(team=people.team)[0]
     url = f"/t/{people.team.slug}/retros/{retro.pk}/"
     writer, watcher = page_for(people.member), page_for(people.senior)
