@@ -15,6 +15,8 @@ from practices.models import (
     ActionItemStatus,
     CharterSection,
     Membership,
+    Reminder,
+    ReminderState,
     Retro,
     RetroActionItem,
     RetroCard,
@@ -25,6 +27,8 @@ from practices.models import (
 )
 from practices.retros.cadence import Cadence
 
+# The retro reminder's kind (``practices.reminders.retro``), which imports this app.
+RETRO_REMINDER_KIND = "retro"
 # How many upcoming retros exist as rows: enough for reminders and the calendar feed.
 RETRO_HORIZON = 4
 
@@ -89,6 +93,7 @@ def retro_schedule(*, team: Team, now: datetime | None = None) -> list[Retro]:
     wanted = [slot for slot in wanted if slot not in taken]
     by_slot = {r.slot_at: r for r in upcoming}
     spare = [r for r in upcoming if r.slot_at not in set(wanted)]
+    shown = {r.pk: r.calendar_state for r in upcoming}
 
     for slot in wanted:
         retro = by_slot.get(slot)
@@ -103,11 +108,26 @@ def retro_schedule(*, team: Team, now: datetime | None = None) -> list[Retro]:
             retro.starts_at = slot
         retro.duration_minutes = cadence.duration_minutes
         retro.time_zone = cadence.time_zone
+        if retro.pk in shown:
+            # Calendars that hold it (the feed, emailed invites) get the change.
+            retro.calendar_changed_since(shown[retro.pk], now=now)
         retro.save()
         by_slot[slot] = retro
-    # More upcoming rows than the horizon holds: drop the empty ones.
+    # More upcoming rows than the horizon holds: drop the empty ones. One whose invite
+    # went out is skipped instead, so the people who have it get a cancellation.
+    invited = set(
+        Reminder.objects.filter(
+            kind=RETRO_REMINDER_KIND,
+            object_id__in=[r.pk for r in spare],
+            state=ReminderState.SENT,
+        ).values_list("object_id", flat=True)
+    )
     for retro in spare:
-        if not (retro.cards.exists() or retro.action_items.exists()):
+        if retro.pk in invited and not retro.skipped:
+            retro.skipped = True
+            retro.calendar_changed_since(shown[retro.pk], now=now)
+            retro.save(update_fields=["skipped", "sequence", "changed_at"])
+        elif not (retro.pk in invited or retro.cards.exists() or retro.action_items.exists()):
             retro.delete()
     return sorted((by_slot[slot] for slot in wanted), key=lambda r: r.starts_at)
 
@@ -134,10 +154,13 @@ def retro_move(*, retro: Retro, starts_at: datetime, now: datetime | None = None
         raise ValidationError("This retro has started already; it can no longer be moved.")
     if starts_at <= now:
         raise ValidationError({"starts_at": "Choose a time in the future."})
+    shown = retro.calendar_state
     retro.starts_at = starts_at
     retro.moved = starts_at != retro.slot_at
     retro.skipped = False
-    retro.save(update_fields=["starts_at", "moved", "skipped"])
+    # A new sequence: the planner sends an update to everyone who has the invite.
+    retro.calendar_changed_since(shown, now=now)
+    retro.save(update_fields=["starts_at", "moved", "skipped", "sequence", "changed_at"])
     return retro
 
 
@@ -147,8 +170,11 @@ def retro_skip(*, retro: Retro, skipped: bool, now: datetime | None = None) -> R
     now = now or timezone.now()
     if retro.has_started(now):
         raise ValidationError("This retro has started already; it can no longer be skipped.")
+    shown = retro.calendar_state
     retro.skipped = skipped
-    retro.save(update_fields=["skipped"])
+    # A new sequence: who has the invite gets a cancellation (or the retro back).
+    retro.calendar_changed_since(shown, now=now)
+    retro.save(update_fields=["skipped", "sequence", "changed_at"])
     return retro
 
 
