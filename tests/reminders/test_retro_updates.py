@@ -219,3 +219,10 @@ def test_a_retro_the_cadence_drops_after_its_invite_went_is_cancelled_not_delete
     run_planner()
     assert {m.subject for m in mail.outbox} == {"[PAY] Retro on Wed 4 Mar cancelled"}
     assert len(mail.outbox) == 3
+
+
+def test_the_invite_names_the_team_without_a_possessive(people, clock):
+    _, first = invited(people, clock)
+    text = text_of(first)
+    assert "The Payments retro is on Wed 4 Mar at 15:00" in text
+    assert "'s retro" not in text
