@@ -327,6 +327,10 @@ class Retro(models.Model):
     moved = models.BooleanField(default=False)
     # Bumped by every change to the board, so a polling page asks "anything new?" cheaply.
     board_version = models.PositiveIntegerField(default=0)
+    # The calendar event's SEQUENCE (its UID never changes): raised by every change a
+    # calendar must follow (start, length, skipped or not), at ``changed_at``.
+    sequence = models.PositiveIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -364,6 +368,19 @@ class Retro(models.Model):
 
     def has_started(self, now) -> bool:
         return self.starts_at <= now
+
+    @property
+    def calendar_state(self) -> tuple:
+        """What a calendar shows of this retro: when it starts, how long, whether held."""
+        return (self.starts_at, self.duration_minutes, self.skipped)
+
+    def calendar_changed_since(self, state: tuple, *, now) -> bool:
+        """Raises the sequence if the calendar state differs from ``state``; True if so."""
+        if self.calendar_state == state:
+            return False
+        self.sequence += 1
+        self.changed_at = now
+        return True
 
 
 class RetroColumn(models.TextChoices):

@@ -12,7 +12,6 @@ from practices import tasks
 from practices.charter.sections import SECTIONS, section_spec
 from practices.models import CharterRevision, CharterSection, Membership, Role, Team
 from practices.outbox.services import outbox_enqueue
-from practices.retros import tasks as retro_tasks
 from practices.retros.services import retro_schedule
 from practices.revisions import text_diff, version_claim
 
@@ -47,8 +46,8 @@ def team_create(*, user: AbstractBaseUser, name: str, slug: str, time_zone: str)
             data["time_zone"] = time_zone
         sections.append(CharterSection(team=team, key=spec.key, data=data))
     CharterSection.objects.bulk_create(sections)
-    # Its retros get scheduled by a worker, off the request.
-    outbox_enqueue(task=retro_tasks.retro_schedule_team, args=[team.pk])
+    # No retro is booked yet: the defaults are not the team's agreement. The first save
+    # of the charter's retros section books them (see ``charter_section_update``).
     return team
 
 
@@ -130,9 +129,11 @@ def charter_section_update(
 
     Raises ``CharterConflict`` (and changes nothing) when the stored version moved on:
     the conditional UPDATE makes that true even for two saves at the same instant.
+    A section never saved holds defaults nobody agreed to: saving them as they are is
+    the team agreeing, so it is a revision (and, for the retros, books the retros).
     """
     spec = section_spec(section.key)
-    if data == section.data and expected_version == section.version:
+    if data == section.data and expected_version == section.version and section.version:
         raise NothingChanged
     now = timezone.now()
     new_version = expected_version + 1

@@ -65,7 +65,8 @@ def team_calendar_build(*, team: Team, request: HttpRequest) -> icalendar.Calend
     for retro in retro_list_for_calendar(team=team):
         retro.team = team
         url = request.build_absolute_uri(retro.get_absolute_url())
-        calendar.add_component(ics.retro_event(retro=retro, url=url, stamp=stamp))
+        # The same event (UID, SEQUENCE, DTSTAMP of its last change) as emailed invites.
+        calendar.add_component(ics.retro_event(retro=retro, url=url))
     for event in _proposal_events(team=team, request=request, stamp=stamp):
         calendar.add_component(event)
     for event in _milestone_events(team=team, stamp=stamp):

@@ -2,7 +2,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from practices import services
-from practices.models import Membership, Role
+from practices.models import CharterSection, Membership, Role
 
 PASSWORD = "correct-horse-battery"
 
@@ -24,6 +24,23 @@ def make_team(*, lead=None, name="Payments", slug="pay", time_zone="Europe/Berli
     """A team made the way the app makes one: through the service, with its charter."""
     lead = lead or UserFactory()
     return services.team_create(user=lead, name=name, slug=slug, time_zone=time_zone)
+
+
+def save_retro_cadence(team, author, **data):
+    """Saves the charter's retro cadence the way a lead does, through the service.
+
+    Saving books the team's retros: until then the defaults are not agreed, and no
+    retro exists. Saving the same data again changes nothing.
+    """
+    section = CharterSection.objects.get(team=team, key="retros")
+    if section.version and {**section.data, **data} == section.data:
+        return
+    services.charter_section_update(
+        section=section,
+        data={**section.data, **data},
+        expected_version=section.version,
+        author=author,
+    )
 
 
 def add_member(team, user=None, *, role=Role.MEMBER, is_senior=False):

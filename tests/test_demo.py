@@ -31,3 +31,12 @@ def test_demo_charter_is_valid_under_its_own_forms():
         }
         form = spec.form_class(data={**data, "version": section.version})
         assert form.is_valid(), (section.key, form.errors)
+
+
+@pytest.mark.django_db
+def test_demo_team_has_retros_booked_from_its_saved_cadence():
+    call_command("load_demo")
+    team = Team.objects.get(slug="pay")
+    assert team.charter_sections.get(key="retros").version > 0
+    assert team.retros.filter(cards__isnull=False).exists()
+    assert team.retros.count() >= 1 + 4  # the one held and the horizon ahead

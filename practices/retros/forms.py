@@ -14,6 +14,8 @@ from practices.retros.services import REVIEW_OUTCOMES
 
 
 class CardForm(forms.Form):
+    """A card for one column. Its ids are its own: the board also holds the action form."""
+
     column = forms.ChoiceField(
         choices=RetroColumn.choices, initial=RetroColumn.WENT_WELL, widget=forms.RadioSelect
     )
@@ -27,6 +29,9 @@ class CardForm(forms.Form):
         required=False,
         help_text="Nobody sees who wrote it, leads included; it is stored without your name.",
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, auto_id="card-%s", **kwargs)
 
 
 class GroupForm(forms.Form):
@@ -48,7 +53,9 @@ class ActionItemForm(forms.Form):
     def __init__(self, *args, owners: Callable[[], list], **kwargs) -> None:
         """``owners`` is asked for the people only when the form is shown or checked: the
         board's updates build the form but rarely show it."""
-        super().__init__(*args, **kwargs)
+        # Own ids: both forms have a ``text`` field, and ``id_text`` twice on the board
+        # made the "Action" label focus the card box.
+        super().__init__(*args, auto_id="action-%s", **kwargs)
         self._owners = owners
         self.fields["owner"].choices = self._owner_choices
 

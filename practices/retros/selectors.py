@@ -155,8 +155,14 @@ def retro_board_get(
     user: AbstractBaseUser,
     membership: Membership,
     anonymous_card_ids: frozenset[int] = frozenset(),
+    now: datetime | None = None,
 ) -> Board:
-    """The board as ``user`` sees it: the author of an anonymous card shows to nobody."""
+    """The board as ``user`` sees it: the author of an anonymous card shows to nobody.
+
+    A card offers "Delete" to what the service allows: its author while the board is
+    open, a lead always.
+    """
+    board_open = retro.board_is_open(now or timezone.now())
     cards = list(RetroCard.objects.filter(retro=retro).select_related("author"))
     groups = list(RetroCardGroup.objects.filter(retro=retro))
     votes = list(RetroVote.objects.filter(retro=retro).values_list("card_id", "voter_id"))
@@ -175,7 +181,7 @@ def retro_board_get(
             card=card,
             votes=per_card[card.pk],
             my_vote=card.pk in mine,
-            can_delete=card.is_own(user, anonymous_card_ids) or membership.is_lead,
+            can_delete=membership.is_lead or (board_open and card.is_own(user, anonymous_card_ids)),
         )
         if card.group_id in group_views:
             group_views[card.group_id].cards.append(view)

@@ -15,6 +15,8 @@ from practices.models import (
     ActionItemStatus,
     CharterSection,
     Membership,
+    Reminder,
+    ReminderState,
     Retro,
     RetroActionItem,
     RetroCard,
@@ -25,6 +27,8 @@ from practices.models import (
 )
 from practices.retros.cadence import Cadence
 
+# The retro reminder's kind (``practices.reminders.retro``), which imports this app.
+RETRO_REMINDER_KIND = "retro"
 # How many upcoming retros exist as rows: enough for reminders and the calendar feed.
 RETRO_HORIZON = 4
 
@@ -56,9 +60,17 @@ def _series_start(*, cadence: Cadence, retros: list[Retro], now: datetime) -> da
     return cadence.first_after(now)
 
 
+def retro_cadence_agreed(*, section: CharterSection | None) -> bool:
+    """Whether a lead has saved the charter's retro cadence: its defaults book nothing."""
+    return section is not None and section.version > 0
+
+
 @transaction.atomic
 def retro_schedule(*, team: Team, now: datetime | None = None) -> list[Retro]:
     """Makes the team's next ``RETRO_HORIZON`` retros match the charter's cadence.
+
+    Until a lead has saved the cadence (``retro_cadence_agreed``), nothing is booked
+    and nothing is returned: the defaults were never agreed by the team.
 
     Retros that started (or whose slot passed) are never touched. An upcoming retro
     on a slot the cadence still gives keeps its move or skip; one whose slot the
@@ -69,7 +81,9 @@ def retro_schedule(*, team: Team, now: datetime | None = None) -> list[Retro]:
     # One scheduler per team at a time: the team row is the lock.
     Team.objects.select_for_update().filter(pk=team.pk).first()
     section = CharterSection.objects.filter(team=team, key="retros").first()
-    cadence = Cadence.from_data(section.data if section else None)
+    if not retro_cadence_agreed(section=section):
+        return []
+    cadence = Cadence.from_data(section.data)
     retros = list(Retro.objects.filter(team=team).order_by("slot_at"))
     upcoming = [r for r in retros if _upcoming(r, now)]
     taken = {r.slot_at for r in retros if not _upcoming(r, now)}
@@ -79,6 +93,7 @@ def retro_schedule(*, team: Team, now: datetime | None = None) -> list[Retro]:
     wanted = [slot for slot in wanted if slot not in taken]
     by_slot = {r.slot_at: r for r in upcoming}
     spare = [r for r in upcoming if r.slot_at not in set(wanted)]
+    shown = {r.pk: r.calendar_state for r in upcoming}
 
     for slot in wanted:
         retro = by_slot.get(slot)
@@ -93,21 +108,39 @@ def retro_schedule(*, team: Team, now: datetime | None = None) -> list[Retro]:
             retro.starts_at = slot
         retro.duration_minutes = cadence.duration_minutes
         retro.time_zone = cadence.time_zone
+        if retro.pk in shown:
+            # Calendars that hold it (the feed, emailed invites) get the change.
+            retro.calendar_changed_since(shown[retro.pk], now=now)
         retro.save()
         by_slot[slot] = retro
-    # More upcoming rows than the horizon holds: drop the empty ones.
+    # More upcoming rows than the horizon holds: drop the empty ones. One whose invite
+    # went out is skipped instead, so the people who have it get a cancellation.
+    invited = set(
+        Reminder.objects.filter(
+            kind=RETRO_REMINDER_KIND,
+            object_id__in=[r.pk for r in spare],
+            state=ReminderState.SENT,
+        ).values_list("object_id", flat=True)
+    )
     for retro in spare:
-        if not (retro.cards.exists() or retro.action_items.exists()):
+        if retro.pk in invited and not retro.skipped:
+            retro.skipped = True
+            retro.calendar_changed_since(shown[retro.pk], now=now)
+            retro.save(update_fields=["skipped", "sequence", "changed_at"])
+        elif not (retro.pk in invited or retro.cards.exists() or retro.action_items.exists()):
             retro.delete()
     return sorted((by_slot[slot] for slot in wanted), key=lambda r: r.starts_at)
 
 
 def retro_schedule_due_teams(*, now: datetime | None = None) -> list[int]:
-    """Ids of the teams with fewer than ``RETRO_HORIZON`` upcoming retros."""
+    """Ids of the teams with an agreed cadence and fewer than ``RETRO_HORIZON`` upcoming
+    retros."""
     now = now or timezone.now()
     upcoming = Q(retros__slot_at__gt=now, retros__starts_at__gt=now)
+    agreed = CharterSection.objects.filter(key="retros", version__gt=0).values("team_id")
     return list(
-        Team.objects.annotate(upcoming=Count("retros", filter=upcoming))
+        Team.objects.filter(pk__in=agreed)
+        .annotate(upcoming=Count("retros", filter=upcoming))
         .filter(upcoming__lt=RETRO_HORIZON)
         .values_list("pk", flat=True)
     )
@@ -121,10 +154,13 @@ def retro_move(*, retro: Retro, starts_at: datetime, now: datetime | None = None
         raise ValidationError("This retro has started already; it can no longer be moved.")
     if starts_at <= now:
         raise ValidationError({"starts_at": "Choose a time in the future."})
+    shown = retro.calendar_state
     retro.starts_at = starts_at
     retro.moved = starts_at != retro.slot_at
     retro.skipped = False
-    retro.save(update_fields=["starts_at", "moved", "skipped"])
+    # A new sequence: the planner sends an update to everyone who has the invite.
+    retro.calendar_changed_since(shown, now=now)
+    retro.save(update_fields=["starts_at", "moved", "skipped", "sequence", "changed_at"])
     return retro
 
 
@@ -134,8 +170,11 @@ def retro_skip(*, retro: Retro, skipped: bool, now: datetime | None = None) -> R
     now = now or timezone.now()
     if retro.has_started(now):
         raise ValidationError("This retro has started already; it can no longer be skipped.")
+    shown = retro.calendar_state
     retro.skipped = skipped
-    retro.save(update_fields=["skipped"])
+    # A new sequence: who has the invite gets a cancellation (or the retro back).
+    retro.calendar_changed_since(shown, now=now)
+    retro.save(update_fields=["skipped", "sequence", "changed_at"])
     return retro
 
 

@@ -73,6 +73,7 @@ def board_context(request: HttpRequest, membership: Membership, retro: Retro, **
         user=request.user,
         membership=membership,
         anonymous_card_ids=anonymous_card_ids(request),
+        now=now,
     )
     can_write = membership.role != Role.OBSERVER
 
@@ -118,6 +119,7 @@ def retros(request: HttpRequest, slug: str) -> HttpResponse:
         "membership": membership,
         "nav": "retros",
         "cadence_summary": section_spec("retros").summary(cadence.data),
+        "cadence_agreed": services.retro_cadence_agreed(section=cadence),
         "upcoming": selectors.retro_list_upcoming(team=team),
         "past": selectors.retro_list_past(team=team),
         "calendar_url": (

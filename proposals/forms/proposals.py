@@ -19,6 +19,12 @@ def _person_label(membership: Membership) -> str:
 
 
 class PersonChoiceField(forms.ModelChoiceField):
+    """One person of the team; the empty choice says what it means, not "---------"."""
+
+    def __init__(self, *args, required: bool = True, **kwargs) -> None:
+        kwargs.setdefault("empty_label", "Choose someone" if required else "Nobody yet")
+        super().__init__(*args, required=required, **kwargs)
+
     def label_from_instance(self, obj):
         return obj.get_full_name() or obj.email
 

@@ -4,9 +4,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from practices import services
-from practices.models import CharterSection, Retro
+from practices.models import Retro
 from practices.retros.services import retro_schedule
+from tests.factories import save_retro_cadence
 
 UTC = dt.UTC
 # A Monday; the team's default cadence (every 2 weeks, Thursday 15:00) starts that week.
@@ -22,16 +22,8 @@ def clock():
 
 def set_cadence(team, author, **data) -> None:
     """Saves the charter's retro cadence the way a lead does, through the service."""
-    section = CharterSection.objects.get(team=team, key="retros")
-    if {**section.data, **data} == section.data:
-        retro_schedule(team=team)
-        return
-    services.charter_section_update(
-        section=section,
-        data={**section.data, **data},
-        expected_version=section.version,
-        author=author,
-    )
+    save_retro_cadence(team, author, **data)
+    retro_schedule(team=team)
 
 
 def upcoming(team) -> list[Retro]:

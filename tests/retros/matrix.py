@@ -17,6 +17,7 @@ from practices.models import (
     TeamCalendar,
 )
 from practices.retros import services
+from tests.factories import save_retro_cadence
 
 RETRO = "<retro>"  # the team's next retro, board open
 CARD = "<card>"  # a card the plain member wrote on it
@@ -26,6 +27,7 @@ CALENDAR = "<calendar-token>"
 
 def build_retro_world(people) -> None:
     team = people.team
+    save_retro_cadence(team, people.lead)
     upcoming = services.retro_schedule(team=team)
     held_at = timezone.now() - dt.timedelta(days=7)
     held = Retro.objects.create(team=team, slot_at=held_at, starts_at=held_at)

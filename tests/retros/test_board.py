@@ -239,3 +239,33 @@ def test_board_page_query_count_does_not_grow_with_cards_and_votes(
 def test_writes_refuse_get_with_405(client_for, people, retro, name):
     url = reverse(f"practices:{name}", args=[retro.team.slug, retro.pk])
     assert client_for(people.member).get(url).status_code == 405
+
+
+def test_an_author_is_not_offered_delete_once_the_board_has_closed(
+    client_for, people, retro, clock
+):
+    add_card(retro, people.member, text="Mine")
+    assert "Delete card" in client_for(people.member).get(board_url(retro)).text
+    clock.move_to(retro.board_closes_at)
+    assert "Delete card" not in client_for(people.member).get(board_url(retro)).text
+    # A lead still tidies a closed board, as the service allows.
+    assert "Delete card" in client_for(people.lead).get(board_url(retro)).text
+
+
+def test_the_boards_two_forms_have_their_own_ids_and_labels(client_for, people, retro):
+    page = client_for(people.member).get(board_url(retro)).text
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    card_box = re.search(r'<textarea[^>]*name="text"[^>]*>', page).group(0)
+    action_box = re.search(r'<input[^>]*name="text"[^>]*>', page).group(0)
+    card_id = re.search(r'id="([^"]+)"', card_box).group(1)
+    action_id = re.search(r'id="([^"]+)"', action_box).group(1)
+    # The "Action" label focuses the action's box, the "Card" label the card's.
+    assert re.search(rf'<label[^>]*for="{action_id}"[^>]*>\s*Action', page)
+    assert re.search(rf'<label[^>]*for="{card_id}"[^>]*>\s*Card', page)
+
+
+def test_the_forms_keep_their_own_ids_after_an_htmx_post(client_for, people, retro):
+    client = client_for(people.member)
+    response = client.post(add_url(retro), {"column": "ideas", "text": ""}, **HX)
+    assert 'id="card-text"' in response.text and 'id="id_text"' not in response.text

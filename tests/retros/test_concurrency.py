@@ -8,6 +8,7 @@ from django.db import connection
 
 from practices.models import RetroCard, RetroVote
 from practices.retros import services
+from tests.factories import save_retro_cadence
 from tests.retros.conftest import MONDAY
 
 
@@ -15,6 +16,7 @@ from tests.retros.conftest import MONDAY
 @pytest.mark.django_db(transaction=True)
 def test_two_votes_racing_for_the_last_dot_leave_exactly_three(people, time_machine):
     time_machine.move_to(MONDAY, tick=False)
+    save_retro_cadence(people.team, people.lead)
     retro = services.retro_schedule(team=people.team)[0]
     cards = [
         services.retro_card_add(

@@ -4,10 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from practices.models import Retro
+from practices.models import CharterSection, Retro
 from practices.retros import services, tasks
-from teamlead.celery import app as celery_app
-from tests.factories import make_team
+from tests.factories import make_team, save_retro_cadence
 from tests.retros.conftest import UTC, set_cadence, upcoming
 
 
@@ -179,19 +178,40 @@ def test_member_cannot_move_or_skip(client_for, people, clock, name):
     assert not first.skipped and not first.moved
 
 
-@pytest.mark.django_db(transaction=False)
-def test_a_new_team_gets_its_retros_scheduled_once_it_is_saved(
-    django_capture_on_commit_callbacks, clock, monkeypatch
-):
-    published = []
-    monkeypatch.setattr(
-        celery_app, "send_task", lambda name, args, **options: published.append((name, args))
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        team = make_team(slug="ops")
-    assert published == [(tasks.retro_schedule_team.name, [team.pk])]
+def test_a_new_team_books_no_retro_until_a_lead_saves_the_cadence(people, clock):
+    team = make_team(lead=people.lead, slug="ops")
+    services.retro_schedule(team=team)
     tasks.retro_schedule_team(team.pk)
+    tasks.retro_schedule_teams()
+    assert upcoming(team) == []
+
+    # Saving the defaults as they are is the team agreeing to them.
+    save_retro_cadence(team, people.lead)
     assert len(upcoming(team)) == services.RETRO_HORIZON
+    assert CharterSection.objects.get(team=team, key="retros").version == 1
+
+
+def test_the_beat_task_books_only_teams_whose_cadence_is_agreed(people, clock):
+    agreed = make_team(lead=people.lead, slug="ops")
+    save_retro_cadence(agreed, people.lead, weekday=1)
+    Retro.objects.filter(team=agreed).delete()
+    assert tasks.retro_schedule_teams() == 1
+    assert len(upcoming(agreed)) == services.RETRO_HORIZON
+    assert upcoming(people.team) == []
+
+
+def test_the_retro_list_tells_a_lead_how_to_set_the_cadence(client_for, people, clock):
+    page = client_for(people.lead).get(reverse("practices:retros", args=["pay"]))
+    edit = reverse("practices:charter_section_edit", args=["pay", "retros"])
+    assert "No retro cadence agreed yet." in page.text
+    assert f'href="{edit}"' in page.text and "Set the retro cadence" in page.text
+    assert f'href="{reverse("practices:charter", args=["pay"])}#retros"' in page.text
+
+
+def test_the_retro_list_tells_a_member_the_lead_has_not_set_the_cadence(client_for, people, clock):
+    page = client_for(people.member).get(reverse("practices:retros", args=["pay"]))
+    assert "Your lead has not set the retro cadence yet." in page.text
+    assert "Set the retro cadence" not in page.text
 
 
 def test_retro_list_shows_upcoming_and_held_retros(client_for, people, clock):
