@@ -93,7 +93,11 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            "builtins": ["template_partials.templatetags.partials"],
+            # ``person`` everywhere: one display rule for people (practices.web).
+            "builtins": [
+                "template_partials.templatetags.partials",
+                "practices.templatetags.people",
+            ],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",

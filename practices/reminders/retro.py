@@ -24,6 +24,7 @@ from practices.models import (
 )
 from practices.reminders.kinds import Attachment, Due, Kind, Link, Message
 from practices.retros.ics import calendar_new, retro_event
+from practices.web import person_name
 
 KIND = "retro"
 REMINDED_ROLES = (Role.LEAD, Role.MEMBER)
@@ -128,7 +129,7 @@ def render(rows: list[Reminder]) -> dict[int, Message]:
         items = [
             Link(
                 item.text
-                + (f" — {item.owner.get_full_name() or item.owner.email}" if item.owner else "")
+                + (f" — {person_name(item.owner)}" if item.owner else "")
                 + (f", due {item.due_date:%d %b}" if item.due_date else "")
             )
             for item in open_items[team.pk]
