@@ -12,7 +12,9 @@ NAME_HELP = "How your team sees you on every page and in emails."
 
 
 class ProfileForm(forms.Form):
-    name = forms.CharField(max_length=150, help_text=NAME_HELP)
+    name = forms.CharField(
+        max_length=150, help_text=NAME_HELP, error_messages={"required": "Write your name."}
+    )
     email = forms.EmailField(
         max_length=254, help_text="You sign in with it; reminders are sent to it."
     )
@@ -25,31 +27,21 @@ class ProfileForm(forms.Form):
         widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
     )
 
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError("Write your name.")
-        return name
-
 
 class InvitationAcceptForm(auth_forms.SetPasswordForm):
     """Choose a password, and confirm (or correct) the name the lead typed."""
 
     field_order = ["name", "new_password1", "new_password2"]
 
-    name = forms.CharField(max_length=150, help_text=NAME_HELP)
+    name = forms.CharField(
+        max_length=150, help_text=NAME_HELP, error_messages={"required": "Write your name."}
+    )
 
     def __init__(self, user, *args, **kwargs) -> None:
         super().__init__(user, *args, **kwargs)
         name = person_name(user)
         self.fields["name"].initial = "" if name == user.email else name
         self.fields["name"].widget.attrs["autocomplete"] = "name"
-
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError("Write your name.")
-        return name
 
     @transaction.atomic
     def save(self, commit: bool = True):
