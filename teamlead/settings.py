@@ -93,10 +93,11 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            # ``person`` everywhere: one display rule for people (practices.web).
+            # ``person`` (one display rule for people, practices.web) and ``ago`` everywhere.
             "builtins": [
                 "template_partials.templatetags.partials",
                 "practices.templatetags.people",
+                "practices.templatetags.moments",
             ],
             "context_processors": [
                 "django.template.context_processors.request",
@@ -326,6 +327,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"client_errors": {"()": "teamlead.logs.ClientErrorsWithoutTraceback"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Django's own config gives "django" a console handler too (when DEBUG), so each
+        # record was printed twice; the root's handler alone prints it once.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.request": {"filters": ["client_errors"]},
+    },
 }
