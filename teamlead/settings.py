@@ -202,6 +202,8 @@ globals().update(EMAIL_CONFIG)
 if EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend":
     # django-environ drops the leading slash of filemail:///abs/path; the path is absolute.
     EMAIL_FILE_PATH = str(Path("/") / EMAIL_CONFIG["EMAIL_FILE_PATH"])
+    # One .eml file per message (a mail client opens it), not Django's appended .log.
+    EMAIL_BACKEND = "teamlead.mail.EmlFileBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Teamlead <teamlead@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 20
