@@ -86,3 +86,12 @@ def test_each_email_is_one_eml_file_a_mail_client_opens(tmp_path):
     assert [m["Subject"] for m in parsed] == ["Hello 0", "Hello 1"]
     assert parsed[0].get_body(("html",)).get_content().strip() == "<p>Body 0</p>"
     assert parsed[1].get_body(("plain",)).get_content().strip() == "Body 1"
+
+
+def test_the_readme_points_at_nothing_a_clone_does_not_have():
+    from django.conf import settings
+
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    assert "../" not in readme
+    assert "one `.eml` file per message" in readme
+    assert "run_all --port" in readme
