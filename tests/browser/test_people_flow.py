@@ -139,3 +139,22 @@ def test_the_header_of_a_lead_fits(browser, live_server, db, width, rows):
     overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     assert not overflow, f"the page scrolls sideways at {width}px"
     expect(page.get_by_role("link", name="Maximiliana Oberhauser-Lindqvist")).to_be_visible()
+
+
+PLACEHOLDER_FITS = """() => {
+  const input = document.querySelector('#id_q');
+  const style = getComputedStyle(input);
+  const context = document.createElement('canvas').getContext('2d');
+  context.font = style.font;
+  const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return [context.measureText(input.placeholder).width, room];
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_proposals_search_shows_its_whole_placeholder(people, page_for, width):
+    lead = page_for(people.lead)
+    lead.set_viewport_size({"width": width, "height": 800})
+    lead.goto(f"/t/{people.team.slug}/proposals/")
+    text, room = lead.evaluate(PLACEHOLDER_FITS)
+    assert text <= room, f"the placeholder needs {text:.0f}px, the field has {room:.0f}px"
