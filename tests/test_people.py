@@ -8,6 +8,7 @@ from django.core import mail
 from django.urls import reverse
 
 from practices import services, tasks
+from practices.accounts.forms import InvitationAcceptForm
 from practices.models import CharterSection, Membership, ReminderProfile, Role
 from practices.retros.services import retro_action_item_add, retro_card_add
 from practices.web import person_name, person_name_from
@@ -331,3 +332,11 @@ def test_the_profile_page_answers_in_a_constant_number_of_queries(
 def test_the_profile_page_refuses_other_methods(client, db):
     client.force_login(UserFactory())
     assert client.put(reverse("profile")).status_code == 405
+
+
+@pytest.mark.django_db
+def test_a_used_or_wrong_invitation_link_says_it_no_longer_works(client):
+    response = client.get(reverse("invitation_accept", args=["MQ", "bad-token"]))
+    assert response.status_code == 200
+    assert "This link no longer works" in response.text
+    assert InvitationAcceptForm(None).fields["name"].initial is None  # no user, no name

@@ -39,8 +39,9 @@ class InvitationAcceptForm(auth_forms.SetPasswordForm):
 
     def __init__(self, user, *args, **kwargs) -> None:
         super().__init__(user, *args, **kwargs)
-        name = person_name(user)
-        self.fields["name"].initial = "" if name == user.email else name
+        if user is not None:
+            name = person_name(user)
+            self.fields["name"].initial = "" if name == user.email else name
         self.fields["name"].widget.attrs["autocomplete"] = "name"
 
     @transaction.atomic
