@@ -16,6 +16,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from practices.models import Membership
+from practices.web import person_name
 
 
 def absolute_url(path: str) -> str:
@@ -79,6 +80,8 @@ def membership_email_send(*, membership: Membership) -> None:
     user, team = membership.user, membership.team
     context = {
         "team": team,
+        "name": user.get_full_name(),
+        "inviter": person_name(membership.invited_by, nobody=""),
         "role": membership.get_role_display().lower(),
         "team_url": absolute_url(team.get_absolute_url()),
     }

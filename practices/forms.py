@@ -84,6 +84,12 @@ class TeamSettingsForm(forms.ModelForm):
 
 
 class MemberAddForm(forms.Form):
+    name = forms.CharField(
+        max_length=150,
+        required=False,
+        help_text="How the team sees them; they can change it when they join.",
+        widget=forms.TextInput(attrs={"placeholder": "Ana Silva", "autocomplete": "off"}),
+    )
     email = forms.EmailField(
         max_length=254, widget=forms.EmailInput(attrs={"placeholder": "name@example.com"})
     )

@@ -60,6 +60,14 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Claimed before the invitation email is sent, so a task run twice mails once.
     invitation_sent_at = models.DateTimeField(null=True, blank=True)
+    # Who added them: the invitation email says so.
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         constraints = [

@@ -60,28 +60,44 @@ def team_update(*, team: Team, name: str, time_zone: str) -> Team:
     return team
 
 
-def _user_for_email(email: str) -> AbstractBaseUser:
+def _user_for_email(email: str, name: str) -> AbstractBaseUser:
     User = get_user_model()
     email = User.objects.normalize_email(email).lower()
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
-        user = User(username=email, email=email)
+        user = User(username=email, email=email, first_name=name.strip())
         user.set_unusable_password()
         user.save()
+    elif name.strip() and not user.has_usable_password() and not user.get_full_name():
+        # Invited before without a name: take this one. A person's own name, once
+        # they have an account, is theirs to change, not the inviting lead's.
+        user.first_name = name.strip()
+        user.save(update_fields=["first_name"])
     return user
 
 
 @transaction.atomic
-def membership_add(*, team: Team, email: str, role: str, is_senior: bool) -> Membership:
+def membership_add(
+    *,
+    team: Team,
+    email: str,
+    role: str,
+    is_senior: bool,
+    name: str = "",
+    invited_by: AbstractBaseUser | None = None,
+) -> Membership:
     """Adds the person with ``email`` to ``team``; invites them if they have no account yet.
 
-    The email (an invitation to set a password, or a note that they were added) is
-    sent by a worker once the transaction commits.
+    ``name`` is how the team sees a newcomer until they change it. The email (an
+    invitation to set a password, naming ``invited_by``, or a note that they were added)
+    is sent by a worker once the transaction commits.
     """
-    user = _user_for_email(email)
+    user = _user_for_email(email, name)
     if Membership.objects.filter(team=team, user=user).exists():
         raise ValidationError({"email": f"{email} is already in {team.name}."})
-    membership = Membership.objects.create(team=team, user=user, role=role, is_senior=is_senior)
+    membership = Membership.objects.create(
+        team=team, user=user, role=role, is_senior=is_senior, invited_by=invited_by
+    )
     outbox_enqueue(task=tasks.send_membership_email, args=[membership.pk])
     return membership
 

@@ -23,7 +23,9 @@ def send_membership_email(membership_id: int) -> None:
     )
     if not claimed:
         return
-    membership = Membership.objects.select_related("team", "user").get(pk=membership_id)
+    membership = Membership.objects.select_related("team", "user", "invited_by").get(
+        pk=membership_id
+    )
     try:
         emails.membership_email_send(membership=membership)
     except Exception:

@@ -20,6 +20,7 @@ from practices.forms import (
 )
 from practices.models import Membership, Role
 from practices.revisions import diff_hunks, side_by_side, text_diff
+from practices.web import person_name
 
 HISTORY_PAGE_SIZE = 25
 
@@ -278,11 +279,15 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
         form = MemberAddForm(request.POST)
         if form.is_valid():
             try:
-                added = services.membership_add(team=team, **form.cleaned_data)
+                added = services.membership_add(
+                    team=team, invited_by=request.user, **form.cleaned_data
+                )
             except ValidationError as error:
                 _apply_errors(form, error)
             else:
-                messages.success(request, f"{added.user.email} added; we emailed them a link.")
+                messages.success(
+                    request, f"{person_name(added.user)} added; we emailed them a link."
+                )
                 return redirect("practices:members", slug=slug)
     return render(
         request,
@@ -315,7 +320,7 @@ def member_update(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(
-                request, f"{target.user.email} is now {target.get_role_display().lower()}."
+                request, f"{person_name(target.user)} is now {target.get_role_display().lower()}."
             )
     return redirect("practices:members", slug=slug)
 
@@ -335,5 +340,5 @@ def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if target.user_id == request.user.pk:
         messages.success(request, f"You left {membership.team.name}.")
         return redirect("home")
-    messages.success(request, f"{target.user.email} was removed from the team.")
+    messages.success(request, f"{person_name(target.user)} was removed from the team.")
     return redirect("practices:members", slug=slug)

@@ -14,6 +14,7 @@ from practices.emails import absolute_url
 from practices.models import Membership, Reminder
 from practices.reminders.charter import review_turnaround_hours_map
 from practices.reminders.kinds import Due, Kind, Link, Message
+from practices.web import person_name
 from proposals.models import DesignPage, PageStatus, Proposal, Review, Status, Vote
 from proposals.selectors.access import VOTING_ROLES
 
@@ -158,7 +159,7 @@ def reviews_waiting_render(rows: list[Reminder]) -> dict[int, Message]:
             continue
         team = page.team
         hours = turnaround[team.pk]
-        driver = page.driver.get_full_name() or page.driver.email
+        driver = person_name(page.driver)
         messages[row.pk] = Message(
             subject=f"[{team.slug.upper()}] Review waiting: {page.title}",
             heading=f"{driver} is waiting for your review",

@@ -93,7 +93,12 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            "builtins": ["template_partials.templatetags.partials"],
+            # ``person`` (one display rule for people, practices.web) and ``ago`` everywhere.
+            "builtins": [
+                "template_partials.templatetags.partials",
+                "practices.templatetags.people",
+                "practices.templatetags.moments",
+            ],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -197,6 +202,8 @@ globals().update(EMAIL_CONFIG)
 if EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend":
     # django-environ drops the leading slash of filemail:///abs/path; the path is absolute.
     EMAIL_FILE_PATH = str(Path("/") / EMAIL_CONFIG["EMAIL_FILE_PATH"])
+    # One .eml file per message (a mail client opens it), not Django's appended .log.
+    EMAIL_BACKEND = "teamlead.mail.EmlFileBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Teamlead <teamlead@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 20
@@ -335,6 +342,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"client_errors": {"()": "teamlead.logs.ClientErrorsWithoutTraceback"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Django's own config gives "django" a console handler too (when DEBUG), so each
+        # record was printed twice; the root's handler alone prints it once.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.request": {"filters": ["client_errors"]},
+    },
 }

@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, reverse_lazy
+from django.urls import include, path
 from django.views.decorators.http import require_http_methods
 
 from practices import views as practices_views
+from practices.accounts import views as account_views
 from practices.forms import PasswordResetForm, SignInForm
 from practices.reminders import views as reminder_views
 from teamlead import calendar_feed, retros, views
@@ -40,12 +41,7 @@ urlpatterns = [
     ),
     path(
         "accounts/invitation/<uidb64>/<token>/",
-        get_or_post(
-            auth_views.PasswordResetConfirmView.as_view(
-                template_name="registration/invitation_accept.html",
-                success_url=reverse_lazy("password_reset_complete"),
-            )
-        ),
+        get_or_post(account_views.InvitationAcceptView.as_view()),
         name="invitation_accept",
     ),
     path(
@@ -53,6 +49,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("accounts/profile/", account_views.profile, name="profile"),
     path("notifications/", reminder_views.notifications, name="notifications"),
     path(
         "notifications/unsubscribe/<str:token>/",

@@ -136,7 +136,11 @@ def test_an_invited_person_sets_a_password_and_lands_in_the_team(
     assert "choose a password" in response.text
     response = client.post(
         response.redirect_chain[-1][0],
-        {"new_password1": "joined-the-team", "new_password2": "joined-the-team"},
+        {
+            "name": "Nova Newman",
+            "new_password1": "joined-the-team",
+            "new_password2": "joined-the-team",
+        },
     )
     assert sign_in(client, "new@example.com", "joined-the-team").status_code == 302
     assert client.get(reverse("practices:charter", args=["pay"])).status_code == 200

@@ -270,6 +270,11 @@ MATRIX.update(
 # unsubscribe link, which needs no sign-in and refuses a forged token with 400.
 MATRIX.update(
     {
+        "profile": [
+            Row("get", signed_in(200)),
+            # Invalid (no name): the page again, nothing saved.
+            Row("post", signed_in(200), data={"action": "profile", "name": "", "email": ""}),
+        ],
         "notifications": [
             Row("get", signed_in(200)),
             Row(

@@ -104,8 +104,8 @@ def wait_for(condition, *, timeout: float, what: str, interval: float = 0.2) -> 
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-# Django's file backend names a file by the second and the backend object's id, and
-# appends to it: two sends in one second can land in one file, 79 dashes apart.
+# Django's file backend (EMAIL_BACKEND set to it) appends to one .log file per
+# connection, 79 dashes apart; ours (teamlead.mail) writes one .eml per message.
 _MESSAGE_SEPARATOR = b"-" * 79
 
 
@@ -113,7 +113,7 @@ def read_mail(mail_dir: Path) -> list[EmailMessage]:
     """Every email the worker wrote to ``mail_dir``, oldest file first."""
     messages = []
     for path in sorted(mail_dir.iterdir()):
-        if path.suffix != ".log":
+        if path.suffix not in {".eml", ".log"}:
             continue
         for chunk in path.read_bytes().split(_MESSAGE_SEPARATOR):
             if chunk.strip():

@@ -40,6 +40,7 @@ from practices.models import (
 from practices.reminders.kinds import Attachment, Due, Kind, Link, Message
 from practices.retros.ics import retro_invite, retro_invite_method
 from practices.retros.services import RETRO_REMINDER_KIND
+from practices.web import person_name
 
 KIND = RETRO_REMINDER_KIND
 REMINDED_ROLES = (Role.LEAD, Role.MEMBER)
@@ -247,7 +248,7 @@ def _invite_message(row: Reminder, retro: Retro, open_items: list) -> Message:
     items = [
         Link(
             item.text
-            + (f" — {item.owner.get_full_name() or item.owner.email}" if item.owner else "")
+            + (f" — {person_name(item.owner)}" if item.owner else "")
             + (f", due {item.due_date:%d %b}" if item.due_date else "")
         )
         for item in open_items

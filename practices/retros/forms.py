@@ -11,6 +11,7 @@ from django.utils.functional import cached_property
 from practices.charter.fields import NativeDateInput
 from practices.models import RetroCardGroup, RetroColumn
 from practices.retros.services import REVIEW_OUTCOMES
+from practices.web import person_name
 
 
 class CardForm(forms.Form):
@@ -64,7 +65,7 @@ class ActionItemForm(forms.Form):
         return {user.pk: user for user in self._owners()}
 
     def _owner_choices(self) -> list[tuple]:
-        people = [(pk, user.get_full_name() or user.email) for pk, user in self.owners.items()]
+        people = [(pk, person_name(user)) for pk, user in self.owners.items()]
         return [("", "Nobody yet"), *people]
 
     def clean_owner(self):

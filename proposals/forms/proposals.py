@@ -7,6 +7,7 @@ from django.core.validators import validate_email
 
 from practices.charter.fields import MARKDOWN_MAX_CHARS, NativeDateInput
 from practices.models import Membership, Role, Team
+from practices.web import person_name
 from proposals.models import Impact, Stance, Status
 from proposals.selectors.access import VOTING_ROLES
 
@@ -14,8 +15,7 @@ MAX_OPTIONS = 12
 
 
 def _person_label(membership: Membership) -> str:
-    user = membership.user
-    return user.get_full_name() or user.email
+    return person_name(membership.user)
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -26,12 +26,12 @@ class PersonChoiceField(forms.ModelChoiceField):
         super().__init__(*args, required=required, **kwargs)
 
     def label_from_instance(self, obj):
-        return obj.get_full_name() or obj.email
+        return person_name(obj)
 
 
 class PeopleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
-        return obj.get_full_name() or obj.email
+        return person_name(obj)
 
 
 def _markdown(label: str, *, rows: int = 5, help_text: str = "Markdown.") -> forms.CharField:
@@ -243,7 +243,7 @@ class DecideForm(forms.Form):
         self.block_fields = []
         for vote in blocks:
             name = f"block_{vote.voter_id}"
-            voter = vote.voter.get_full_name() or vote.voter.email
+            voter = person_name(vote.voter)
             self.fields[name] = forms.CharField(
                 label=f"Your answer to {voter}'s block",
                 max_length=5000,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from practices.charter.sections import section_spec
 from practices.models import CharterSection, Membership, Team
 from practices.revisions import diff_hunks, side_by_side, text_diff
+from practices.web import person_name
 from proposals.models import DesignPage, DesignPageRevision, PageStatus, Review
 from proposals.selectors.access import VOTING_ROLES
 
@@ -22,12 +23,6 @@ SELF_AFTER_COOLDOWN = "self_after_cooldown"
 def page_text(*, title: str, body: str) -> str:
     """A page as one markdown text, title first: what its revisions store and diff."""
     return f"# {title}\n\n{body}".rstrip() + "\n"
-
-
-def person_name(user: AbstractBaseUser | None) -> str:
-    if user is None:
-        return "someone who left"
-    return user.get_full_name() or user.email or user.get_username()
 
 
 def when(moment: dt.datetime, team: Team) -> str:

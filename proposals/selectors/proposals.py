@@ -8,6 +8,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Val
 from django.db.models.functions import Coalesce
 
 from practices.models import JiraConnection, Membership, Team
+from practices.web import person_name_from
 from proposals.models import (
     ActionItem,
     Comment,
@@ -169,11 +170,6 @@ DISCUSSION_THREADS = 30  # threads, each with all its replies
 TIMELINE_EVENTS = 20
 
 
-def display_name(first_name: str, last_name: str, email: str) -> str:
-    """What ``get_full_name|default:email`` shows, from the columns alone."""
-    return f"{first_name} {last_name}".strip() or email
-
-
 def _daci_people(proposal: Proposal) -> tuple[list[str], list[str]]:
     """The names of the contributors and of the informed members, in one query."""
     name = ("user__first_name", "user__last_name", "user__email")
@@ -189,8 +185,8 @@ def _daci_people(proposal: Proposal) -> tuple[list[str], list[str]]:
     )
     rows = sorted(contributors.union(informed, all=True), key=lambda row: row[1:])
     return (
-        [display_name(*person) for contributor, *person in rows if contributor],
-        [display_name(*person) for contributor, *person in rows if not contributor],
+        [person_name_from(*person) for contributor, *person in rows if contributor],
+        [person_name_from(*person) for contributor, *person in rows if not contributor],
     )
 
 
@@ -219,7 +215,9 @@ def _turnout(proposal: Proposal, voted: set[int]) -> tuple[int, list[str]]:
         .values_list("user_id", "user__first_name", "user__last_name", "user__email")
     )
     rows = list(rows)
-    return len(rows), [display_name(*person) for user_id, *person in rows if user_id not in voted]
+    return len(rows), [
+        person_name_from(*person) for user_id, *person in rows if user_id not in voted
+    ]
 
 
 def _decision(proposal: Proposal, options: dict[int, Option]) -> tuple[object | None, bool]:

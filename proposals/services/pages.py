@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from practices.models import Membership, Role, Team
 from practices.revisions import text_diff, version_claim
+from practices.web import person_name
 from proposals.models import (
     DesignPage,
     DesignPageRevision,
@@ -27,7 +28,6 @@ from proposals.selectors.access import VOTING_ROLES
 from proposals.selectors.pages import (
     design_page_review_progress,
     page_text,
-    person_name,
     review_policy_get,
     self_approval_from,
     team_membership_map,

@@ -15,6 +15,7 @@ from practices.charter.sections import section_spec
 from practices.models import CharterSection, Membership, Role, Team
 from practices.outbox.services import outbox_enqueue
 from practices.revisions import diff_hunks, text_diff
+from practices.web import person_name
 from proposals import tasks
 from proposals.models import ActionItem, Comment, Event, Option, Proposal, Stance, Status, Vote
 from proposals.selectors.access import VOTING_ROLES
@@ -209,7 +210,7 @@ def proposal_update(
             proposal,
             actor,
             Event.Kind.APPROVER_CHANGED,
-            f"to {approver.get_full_name() or approver.email}",
+            f"to {person_name(approver)}",
         )
     for name, value in {
         "title": title,
@@ -397,7 +398,7 @@ def proposal_decide(
         raise ValidationError({"rationale": "Write the rationale: why this outcome."})
     missing = unanswered_blocks(proposal, block_answers)
     if missing:
-        names = ", ".join(v.voter.get_full_name() or v.voter.email for v in missing)
+        names = ", ".join(person_name(v.voter) for v in missing)
         raise ValidationError({"block_answers": f"Answer every block before deciding: {names}."})
     if proposal.voting_closed_at is None:
         proposal_close(proposal=proposal, actor=actor)

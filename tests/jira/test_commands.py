@@ -182,6 +182,11 @@ def test_sync_of_a_team_without_jira_says_how_to_connect_one(team):
         run("jira_sync", "--team", "pay")
 
 
+def test_sync_of_a_team_that_does_not_exist_says_there_is_no_such_team(team):
+    with pytest.raises(CommandError, match=r"^No team with the short name 'nope'\.$"):
+        call_command("jira_sync", "--team", "nope")
+
+
 def test_sync_refuses_while_another_sync_runs(team, fake_jira):
     connection = connect(team, fake_jira)
     assert Lease.claim(connection_id=connection.pk) is not None

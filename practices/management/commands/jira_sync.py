@@ -5,7 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from practices.jira.sync import SyncBusy, jira_sync
-from practices.models import FAILED_OUTCOMES, JiraConnection
+from practices.models import FAILED_OUTCOMES, JiraConnection, Team
 
 
 class Command(BaseCommand):
@@ -22,6 +22,8 @@ class Command(BaseCommand):
             JiraConnection.objects.select_related("team").filter(team__slug=options["team"]).first()
         )
         if connection is None:
+            if not Team.objects.filter(slug=options["team"]).exists():
+                raise CommandError(f"No team with the short name {options['team']!r}.")
             raise CommandError(f"Team {options['team']!r} has no Jira connection (jira_connect).")
         started = time.monotonic()
         try:

@@ -1,0 +1,2 @@
+"""A person's own account: their profile (name, email, time zone, password) and
+accepting an invitation."""
