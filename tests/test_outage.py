@@ -278,6 +278,24 @@ def test_the_sign_in_throttle_still_locks_while_redis_is_down(db, redis_down, se
     assert response.status_code == 429
 
 
+def test_the_cache_configured_for_redis_misses_instead_of_failing_when_redis_is_down(tmp_path):
+    script = (
+        "from django.core.cache import cache\n"
+        "cache.set('k', 1)\n"
+        "print(repr(cache.get('k', 'missed')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()\n" + script],
+        env=production_env(tmp_path, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "'missed'"
+    assert result.stderr.count("cache unreachable at") == 1
+
+
 def test_every_cache_operation_misses_instead_of_failing(redis_down, monkeypatch):
     from django.core.cache import caches
 
