@@ -75,7 +75,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "teamlead.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -126,13 +126,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # libpq waits for an unreachable server as long as TCP does (minutes); a request
+    # would hold its gunicorn worker until gunicorn kills it at 30 s. Past this many
+    # seconds the page answers 503 (teamlead/errors.py) and the worker is free again.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DATABASE_CONNECT_TIMEOUT", default=5
+    )
+    if DATABASES["default"]["OPTIONS"]["connect_timeout"] < 2:
+        # libpq's own floor: it reads 1 as 2, and 0 as "wait forever".
+        raise ImproperlyConfigured("DATABASE_CONNECT_TIMEOUT must be at least 2 (seconds).")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, made to miss instead of fail while Redis is down.
+            "BACKEND": "teamlead.cache.OptionalRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "teamlead",
         }
@@ -148,6 +159,12 @@ CACHES["pages"] = {
     "TIMEOUT": 10 * 60,
     "OPTIONS": {"MAX_ENTRIES": 300},
 }
+
+# Sessions and the sign-in throttle live in the database, never in the cache: the cache
+# may be down (teamlead/cache.py) and signing in must still work. Django's and axes'
+# defaults, written out so that nobody moves them to the cache unawares.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

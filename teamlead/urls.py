@@ -62,3 +62,6 @@ urlpatterns = [
     path("t/", include("proposals.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# 503 while the database is unreachable, else a styled 500; neither needs the database.
+handler500 = "teamlead.errors.server_error"

@@ -33,7 +33,10 @@ def heartbeat_stale_since(*, name: str = BEAT, now: datetime | None = None) -> d
 
 
 def heartbeat_stale_since_cached(*, name: str = BEAT) -> datetime | None:
-    """``heartbeat_stale_since``, remembered for a minute: pages ask it on every view."""
+    """``heartbeat_stale_since``, remembered for a minute: pages ask it on every view.
+
+    While Redis is down the cache misses (teamlead/cache.py), so this asks the database.
+    """
     key = f"{CACHE_KEY}:{name}"
     found = cache.get(key)
     if found is None:
