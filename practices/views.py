@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from practices import selectors, services
+from practices.charter.review_policy import review_policy_warning
 from practices.charter.sections import SECTIONS, section_spec
 from practices.forms import (
     COMMON_TIME_ZONES,
@@ -167,8 +168,17 @@ def charter_section_edit(request: HttpRequest, slug: str, key: str) -> HttpRespo
     return render(request, template, context)
 
 
+def _section_warning(spec, section) -> str:
+    """What the lead should know about what they saved; saved all the same, since the
+    team may be about to change (someone joins, someone is made senior)."""
+    if spec.key != "code_review":
+        return ""
+    return review_policy_warning(data=spec.with_defaults(section.data), team=section.team)
+
+
 def _section_saved(request, membership, spec, section, *, changed: bool) -> HttpResponse:
     """Back to the section as shown: in place for htmx, else the charter at that section."""
+    warning = _section_warning(spec, section)
     if request.htmx:
         context = {
             "team": membership.team,
@@ -177,12 +187,15 @@ def _section_saved(request, membership, spec, section, *, changed: bool) -> Http
             "section": section,
             "just_saved": changed,
             "unchanged": not changed,
+            "warning": warning,
         }
         return render(request, "practices/charter.html#section", context)
     if changed:
         messages.success(request, f"{spec.title} saved.")
     else:
         messages.info(request, f"Nothing changed in {spec.title}; no revision was written.")
+    if warning:
+        messages.warning(request, warning)
     url = reverse("practices:charter", kwargs={"slug": membership.team.slug})
     return redirect(f"{url}#{spec.key}")
 

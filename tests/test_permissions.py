@@ -24,6 +24,7 @@ from proposals.models import (
     Comment,
     DesignPage,
     DesignPageRevision,
+    PageEvent,
     Proposal,
     Review,
     Vote,
@@ -367,10 +368,15 @@ def snapshot() -> dict[str, list]:
         "memberships": rows(Membership, "team_id", "user_id", "role", "is_senior"),
         "sections": rows(CharterSection, "data", "version"),
         "revisions": rows(CharterRevision, "data"),
-        "proposals": rows(Proposal, "status", "title", "approver_id", "superseded_by_id"),
+        "proposals": rows(
+            Proposal, "status", "title", "driver_id", "approver_id", "superseded_by_id"
+        ),
         "votes": rows(Vote, "option_id", "stance"),
         "comments": rows(Comment, "body"),
-        "pages": rows(DesignPage, "status", "body", "version"),
+        "pages": rows(
+            DesignPage, "status", "body", "version", "driver_id", "lead_approved_version"
+        ),
+        "page_events": rows(PageEvent, "kind", "detail"),
         "reviews": rows(Review, "reviewer_id", "state", "version", "comment"),
         "page_revisions": rows(DesignPageRevision, "number", "text"),
         "action_items": rows(ActionItem, "jira_state", "jira_key", "jira_marker"),
