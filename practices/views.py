@@ -15,6 +15,7 @@ from practices.charter.sections import SECTIONS, section_spec
 from practices.forms import (
     COMMON_TIME_ZONES,
     MemberAddForm,
+    MemberHandOverForm,
     MemberUpdateForm,
     TeamForm,
     TeamSettingsForm,
@@ -297,6 +298,8 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 messages.success(request, f"{added.user.email} added; we emailed them a link.")
                 return redirect("practices:members", slug=slug)
+    memberships = list(selectors.membership_list_for_team(team=team))
+    open_roles = selectors.member_open_roles(team=team, memberships=memberships)
     return render(
         request,
         "practices/members.html",
@@ -306,7 +309,9 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
             "form": form,
             "nav": "members",
             "roles": Role.choices,
-            "memberships": selectors.membership_list_for_team(team=team),
+            "rows": [(m, open_roles.get(m.user_id)) for m in memberships],
+            "people_gone": [p for p in open_roles.values() if p.membership is None],
+            "hand_over_choices": selectors.hand_over_choices(memberships=memberships),
         },
     )
 
@@ -350,3 +355,28 @@ def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         return redirect("home")
     messages.success(request, f"{target.user.email} was removed from the team.")
     return redirect("practices:members", slug=slug)
+
+
+@require_POST
+def member_hand_over(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
+    """A lead hands what ``user_id`` drives or approves to a member or lead of the team."""
+    membership = selectors.membership_get_for_user(slug=slug, user=request.user)
+    _require_lead(membership)
+    team = membership.team
+    memberships = list(selectors.membership_list_for_team(team=team))
+    choices = selectors.hand_over_choices(memberships=memberships)
+    form = MemberHandOverForm(request.POST, choices=choices)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(reverse("practices:members", args=[slug]) + "#open-roles")
+    to = form.cleaned_data["to"]
+    try:
+        moved = services.member_roles_hand_over(
+            team=team, from_user_id=user_id, to_user_id=to, actor=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        name = dict(choices)[to]
+        messages.success(request, f"Handed {moved} role{'s' if moved > 1 else ''} over to {name}.")
+    return redirect(reverse("practices:members", args=[slug]) + "#open-roles")

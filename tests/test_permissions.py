@@ -131,6 +131,24 @@ MATRIX: dict[str, list[Row]] = {
         Row("post", lead_only(302), args=("pay", MEMBER_PK)),
         Row("get", {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 405)}, args=("pay", MEMBER_PK)),
     ],
+    # The plain member drives design page 1: a lead hands it to the senior. Handing it
+    # to an observer is refused with a message and moves nothing.
+    "practices:member_hand_over": [
+        Row(
+            "post",
+            lead_only(302),
+            args=("pay", "<user-pk:member>"),
+            data={"to": "<user-pk:senior>"},
+        ),
+        Row(
+            "post",
+            lead_only(302),
+            args=("pay", "<user-pk:member>"),
+            data={"to": "<user-pk:observer>"},
+            unchanged=True,
+        ),
+        Row("get", {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 405)}, args=("pay", "1")),
+    ],
 }
 
 # Proposal DACI-1 of "pay": driven by the plain member, approved by the lead, decided.

@@ -159,4 +159,5 @@ KIND_SPEC = Kind(
     "add your cards and a calendar invite.",
     find=find,
     render=render,
+    roles=REMINDED_ROLES,
 )
