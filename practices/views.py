@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from practices import selectors, services
+from practices import registries, selectors, services
 from practices.charter.review_policy import review_policy_warning
 from practices.charter.sections import SECTIONS, section_spec
 from practices.forms import (
@@ -335,7 +335,21 @@ def member_update(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             messages.success(
                 request, f"{target.user.email} is now {target.get_role_display().lower()}."
             )
+            if target.role == Role.OBSERVER:
+                _warn_left_behind(request, team=membership.team, user_id=target.user_id)
     return redirect("practices:members", slug=slug)
+
+
+def _warn_left_behind(request: HttpRequest, *, team, user_id: int) -> None:
+    """Says what the person still holds and can no longer act on, right after the change."""
+    held = [r for r in registries.open_role_list(team=team) if r.user_id == user_id]
+    if held:
+        what = ", ".join(f"{r.what} {r.code}" for r in held)
+        messages.warning(
+            request,
+            f"They still hold open roles ({what}) that they can no longer act on: "
+            "hand them over below.",
+        )
 
 
 @require_POST
@@ -354,6 +368,7 @@ def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         messages.success(request, f"You left {membership.team.name}.")
         return redirect("home")
     messages.success(request, f"{target.user.email} was removed from the team.")
+    _warn_left_behind(request, team=membership.team, user_id=target.user_id)
     return redirect("practices:members", slug=slug)
 
 

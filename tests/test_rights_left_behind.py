@@ -51,11 +51,21 @@ DRIVER_ACTIONS = {
     "close early": lambda p, u: services.proposal_close_early(proposal=p, actor=u),
     "reopen": lambda p, u: services.proposal_reopen(proposal=p, actor=u, due_at=later()),
     "edit": lambda p, u: services.proposal_update(
-        proposal=p, actor=u, actor_role="member", title="Taken back", approver=p.approver,
-        due_at=p.due_at, options=[services.OptionInput(title=o.title) for o in p.options.all()],
-        impact=p.impact, contributors=[], informed=[], informed_emails=[], background="",
-        relevant_data="", hide_tally=False,
-    ),  # fmt: skip
+        proposal=p,
+        actor=u,
+        actor_role="member",
+        title="Taken back",
+        approver=p.approver,
+        due_at=p.due_at,
+        options=[services.OptionInput(title=o.title) for o in p.options.all()],
+        impact=p.impact,
+        contributors=[],
+        informed=[],
+        informed_emails=[],
+        background="",
+        relevant_data="",
+        hide_tally=False,
+    ),
 }
 # What state each action starts from: a draft opens, an open one closes, a closed one reopens.
 STARTS = {"open": "draft", "withdraw": "open", "close early": "open", "reopen": "closed"}
@@ -199,9 +209,10 @@ def roles(people):
 
 def test_the_members_page_lists_what_each_person_drives_or_approves(people, roles, client_for):
     text = client_for(people.lead).get(members_url()).text
-    assert "Drives <a href=\"/t/pay/proposals/1/\"" in text
-    assert "Approves <a href=\"/t/pay/proposals/2/\"" in text
-    assert "Drives <a href=\"/t/pay/design/1/\"" in text
+    assert "4 people in Payments" in text
+    assert 'Drives <a href="/t/pay/proposals/1/"' in text
+    assert 'Approves <a href="/t/pay/proposals/2/"' in text
+    assert 'Drives <a href="/t/pay/design/1/"' in text
     # What happens if the lead removes them, said where they would do it.
     assert "Still open: drives DACI-1, approves DACI-2, drives Design #1" in text
     assert "Once removed, nobody can act on these until a lead hands them over" in text
@@ -223,9 +234,7 @@ def test_an_observer_with_open_roles_is_flagged_on_the_members_page(people, role
     assert "As an observer they can no longer act on these" in text
 
 
-def test_a_lead_hands_a_members_roles_over_with_a_line_on_each_timeline(
-    people, roles, client_for
-):
+def test_a_lead_hands_a_members_roles_over_with_a_line_on_each_timeline(people, roles, client_for):
     drives, approves, page = roles
     client = client_for(people.lead)
     response = client.post(hand_over_url(people.member), {"to": people.senior.pk}, follow=True)
@@ -278,6 +287,27 @@ def test_a_member_cannot_hand_roles_over(people, roles):
             actor=people.senior,
         )
     assert Proposal.objects.filter(driver=people.member).count() == 1
+
+
+def test_making_someone_observer_says_what_they_still_hold(people, roles, client_for):
+    membership = Membership.objects.get(team=people.team, user=people.member)
+    response = client_for(people.lead).post(
+        reverse("practices:member_update", args=["pay", membership.pk]),
+        {"role": "observer"},
+        follow=True,
+    )
+    assert "They still hold open roles (drives DACI-1, approves DACI-2, drives Design #1)" in (
+        response.text
+    )
+
+
+def test_removing_someone_says_what_is_left_behind(people, roles, client_for):
+    membership = Membership.objects.get(team=people.team, user=people.member)
+    response = client_for(people.lead).post(
+        reverse("practices:member_remove", args=["pay", membership.pk]), follow=True
+    )
+    assert "They still hold open roles" in response.text
+    assert "Left with people no longer in the team" in response.text
 
 
 def test_the_members_page_queries_do_not_grow_with_open_roles(people, roles, client_for):
