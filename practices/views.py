@@ -337,7 +337,16 @@ def member_update(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             )
             if target.role == Role.OBSERVER:
                 _warn_left_behind(request, team=membership.team, user_id=target.user_id)
+            _warn_review_policy(request, team=membership.team)
     return redirect("practices:members", slug=slug)
+
+
+def _warn_review_policy(request: HttpRequest, *, team) -> None:
+    """A role change can leave the charter's review policy unmeetable (the second senior
+    made observer): say so where it happened, not when a page gets stuck."""
+    warning = review_policy_warning(team=team)
+    if warning:
+        messages.warning(request, f"The charter's code review policy: {warning}")
 
 
 def _warn_left_behind(request: HttpRequest, *, team, user_id: int) -> None:
@@ -369,6 +378,7 @@ def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         return redirect("home")
     messages.success(request, f"{target.user.email} was removed from the team.")
     _warn_left_behind(request, team=membership.team, user_id=target.user_id)
+    _warn_review_policy(request, team=membership.team)
     return redirect("practices:members", slug=slug)
 
 

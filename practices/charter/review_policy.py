@@ -9,7 +9,8 @@ the section, and a design page in that state says why it is stuck; both read it 
 from collections.abc import Iterable
 from typing import Any
 
-from practices.models import Membership, Role, Team
+from practices.charter.sections import section_spec
+from practices.models import CharterSection, Membership, Role, Team
 
 # Who may review under the charter: observers only read. (Proposals calls them
 # ``VOTING_ROLES``; it is the same pair, kept here so practices needs nothing from it.)
@@ -72,10 +73,19 @@ def review_policy_stuck_reason(
     return f"{rule} from {kind} other than the driver, and the team has {have}."
 
 
-def review_policy_warning(*, data: dict[str, Any], team: Team) -> str:
-    """What a lead saving the code review section should know: the pages that the policy
-    would leave without anyone able to approve them, with the team's current members.
-    One query; "" when every member's page can be approved."""
+def review_policy_warning(*, team: Team, data: dict[str, Any] | None = None) -> str:
+    """What a lead saving the code review section (``data``), or changing someone's role
+    (the stored section), should know: the pages that the policy would leave without
+    anyone able to approve them, with the team's current members. "" when every member's
+    page can be approved."""
+    if data is None:
+        spec = section_spec("code_review")
+        stored = (
+            CharterSection.objects.filter(team=team, key="code_review")
+            .values_list("data", flat=True)
+            .first()
+        )
+        data = spec.with_defaults(stored or {})
     if data.get("kind") == "self_after_cooldown":
         return ""
     memberships = list(Membership.objects.filter(team=team).select_related("user"))

@@ -78,6 +78,31 @@ def test_a_second_senior_clears_the_warning(people, client_for):
     assert "cannot be approved" not in response.text
 
 
+def test_making_the_second_senior_an_observer_warns_about_the_policy(people, client_for):
+    set_review_policy(people.team, kind="approvals", required_approvals=1, seniors_only=True)
+    Membership.objects.filter(team=people.team, user=people.member).update(is_senior=True)
+    membership = Membership.objects.get(team=people.team, user=people.member)
+    response = client_for(people.lead).post(
+        reverse("practices:member_update", args=["pay", membership.pk]),
+        {"role": "observer", "is_senior": "on"},
+        follow=True,
+    )
+    assert "The charter&#x27;s code review policy: Every design page needs 1 senior" in (
+        response.text
+    )
+    assert f"a page driven by {name(people.senior)} cannot be approved" in response.text
+
+
+def test_a_role_change_that_keeps_the_policy_meetable_does_not_warn(people, client_for):
+    membership = Membership.objects.get(team=people.team, user=people.observer)
+    response = client_for(people.lead).post(
+        reverse("practices:member_update", args=["pay", membership.pk]),
+        {"role": "member"},
+        follow=True,
+    )
+    assert "code review policy" not in response.text
+
+
 # --- the page says why it is stuck -------------------------------------------------------------
 
 
