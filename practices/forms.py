@@ -103,3 +103,18 @@ class MemberAddForm(forms.Form):
 class MemberUpdateForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
     is_senior = forms.BooleanField(label="Senior", required=False)
+
+
+class MemberHandOverForm(forms.Form):
+    """Who takes over a person's open roles: one of the team's members or leads."""
+
+    to = forms.TypedChoiceField(
+        label="Hand over to",
+        coerce=int,
+        error_messages={"required": "Pick who takes them over.",
+                        "invalid_choice": "Pick a member or lead of the team."},
+    )  # fmt: skip
+
+    def __init__(self, *args, choices: list[tuple[int, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to"].choices = [("", "Pick someone"), *choices]

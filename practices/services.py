@@ -4,11 +4,11 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from practices import tasks
+from practices import registries, tasks
 from practices.charter.sections import SECTIONS, section_spec
 from practices.models import CharterRevision, CharterSection, Membership, Role, Team
 from practices.outbox.services import outbox_enqueue
@@ -130,6 +130,35 @@ def membership_remove(*, membership: Membership) -> None:
     """Removes someone from the team; the last lead cannot be removed."""
     _ensure_a_lead_remains(team=membership.team, leaving=membership)
     membership.delete()
+
+
+@transaction.atomic
+def member_roles_hand_over(
+    *, team: Team, from_user_id: int, to_user_id: int, actor: AbstractBaseUser
+) -> int:
+    """A lead hands every open role ``from_user_id`` holds in the team (proposals they
+    drive or approve, design pages they drive) to a member or lead, all or nothing.
+
+    Works for someone still in the team and for someone who left it. Each moved role gets
+    a line on its own timeline. Returns how many roles moved.
+    """
+    if not Membership.objects.filter(team=team, user=actor, role=Role.LEAD).exists():
+        raise PermissionDenied("Only the team's leads hand roles over.")
+    to = (
+        Membership.objects.select_related("user")
+        .filter(team=team, user_id=to_user_id, role__in=(Role.LEAD, Role.MEMBER))
+        .first()
+    )
+    if to is None:
+        raise ValidationError({"to": "Pick a member or lead of the team to take them over."})
+    if to.user_id == from_user_id:
+        raise ValidationError({"to": "Pick someone else: they already hold these roles."})
+    moved = registries.open_roles_hand_over(
+        team=team, from_user_id=from_user_id, to_user=to.user, actor=actor
+    )
+    if not moved:
+        raise ValidationError("There is nothing open to hand over.")
+    return moved
 
 
 @transaction.atomic

@@ -22,6 +22,11 @@ urlpatterns = [
     path("<slug:slug>/members/", views.members, name="members"),
     path("<slug:slug>/members/<int:pk>/", views.member_update, name="member_update"),
     path("<slug:slug>/members/<int:pk>/remove/", views.member_remove, name="member_remove"),
+    path(
+        "<slug:slug>/members/hand-over/<int:user_id>/",
+        views.member_hand_over,
+        name="member_hand_over",
+    ),
     path("<slug:slug>/reminders/", reminder_views.team_reminders, name="team_reminders"),
     path("<slug:slug>/tickets/", jira_views.tickets, name="tickets"),
     path("<slug:slug>/jira/", jira_views.jira_connection, name="jira_connection"),

@@ -9,11 +9,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from practices import selectors, services
+from practices import registries, selectors, services
+from practices.charter.review_policy import review_policy_warning
 from practices.charter.sections import SECTIONS, section_spec
 from practices.forms import (
     COMMON_TIME_ZONES,
     MemberAddForm,
+    MemberHandOverForm,
     MemberUpdateForm,
     TeamForm,
     TeamSettingsForm,
@@ -168,8 +170,17 @@ def charter_section_edit(request: HttpRequest, slug: str, key: str) -> HttpRespo
     return render(request, template, context)
 
 
+def _section_warning(spec, section) -> str:
+    """What the lead should know about what they saved; saved all the same, since the
+    team may be about to change (someone joins, someone is made senior)."""
+    if spec.key != "code_review":
+        return ""
+    return review_policy_warning(data=spec.with_defaults(section.data), team=section.team)
+
+
 def _section_saved(request, membership, spec, section, *, changed: bool) -> HttpResponse:
     """Back to the section as shown: in place for htmx, else the charter at that section."""
+    warning = _section_warning(spec, section)
     if request.htmx:
         context = {
             "team": membership.team,
@@ -178,12 +189,15 @@ def _section_saved(request, membership, spec, section, *, changed: bool) -> Http
             "section": section,
             "just_saved": changed,
             "unchanged": not changed,
+            "warning": warning,
         }
         return render(request, "practices/charter.html#section", context)
     if changed:
         messages.success(request, f"{spec.title} saved.")
     else:
         messages.info(request, f"Nothing changed in {spec.title}; no revision was written.")
+    if warning:
+        messages.warning(request, warning)
     url = reverse("practices:charter", kwargs={"slug": membership.team.slug})
     return redirect(f"{url}#{spec.key}")
 
@@ -289,6 +303,8 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
                     request, f"{person_name(added.user)} added; we emailed them a link."
                 )
                 return redirect("practices:members", slug=slug)
+    memberships = list(selectors.membership_list_for_team(team=team))
+    open_roles = selectors.member_open_roles(team=team, memberships=memberships)
     return render(
         request,
         "practices/members.html",
@@ -298,7 +314,9 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
             "form": form,
             "nav": "members",
             "roles": Role.choices,
-            "memberships": selectors.membership_list_for_team(team=team),
+            "rows": [(m, open_roles.get(m.user_id)) for m in memberships],
+            "people_gone": [p for p in open_roles.values() if p.membership is None],
+            "hand_over_choices": selectors.hand_over_choices(memberships=memberships),
         },
     )
 
@@ -322,7 +340,30 @@ def member_update(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             messages.success(
                 request, f"{person_name(target.user)} is now {target.get_role_display().lower()}."
             )
+            if target.role == Role.OBSERVER:
+                _warn_left_behind(request, team=membership.team, user_id=target.user_id)
+            _warn_review_policy(request, team=membership.team)
     return redirect("practices:members", slug=slug)
+
+
+def _warn_review_policy(request: HttpRequest, *, team) -> None:
+    """A role change can leave the charter's review policy unmeetable (the second senior
+    made observer): say so where it happened, not when a page gets stuck."""
+    warning = review_policy_warning(team=team)
+    if warning:
+        messages.warning(request, f"The charter's code review policy: {warning}")
+
+
+def _warn_left_behind(request: HttpRequest, *, team, user_id: int) -> None:
+    """Says what the person still holds and can no longer act on, right after the change."""
+    held = [r for r in registries.open_role_list(team=team) if r.user_id == user_id]
+    if held:
+        what = ", ".join(f"{r.what} {r.code}" for r in held)
+        messages.warning(
+            request,
+            f"They still hold open roles ({what}) that they can no longer act on: "
+            "hand them over below.",
+        )
 
 
 @require_POST
@@ -341,4 +382,31 @@ def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         messages.success(request, f"You left {membership.team.name}.")
         return redirect("home")
     messages.success(request, f"{person_name(target.user)} was removed from the team.")
+    _warn_left_behind(request, team=membership.team, user_id=target.user_id)
+    _warn_review_policy(request, team=membership.team)
     return redirect("practices:members", slug=slug)
+
+
+@require_POST
+def member_hand_over(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
+    """A lead hands what ``user_id`` drives or approves to a member or lead of the team."""
+    membership = selectors.membership_get_for_user(slug=slug, user=request.user)
+    _require_lead(membership)
+    team = membership.team
+    memberships = list(selectors.membership_list_for_team(team=team))
+    choices = selectors.hand_over_choices(memberships=memberships)
+    form = MemberHandOverForm(request.POST, choices=choices)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(reverse("practices:members", args=[slug]) + "#open-roles")
+    to = form.cleaned_data["to"]
+    try:
+        moved = services.member_roles_hand_over(
+            team=team, from_user_id=user_id, to_user_id=to, actor=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        name = dict(choices)[to]
+        messages.success(request, f"Handed {moved} role{'s' if moved > 1 else ''} over to {name}.")
+    return redirect(reverse("practices:members", args=[slug]) + "#open-roles")

@@ -181,6 +181,7 @@ class Event(models.Model):
         DECLINED = "declined", "declined it"
         WITHDRAWN = "withdrawn", "withdrew it"
         SUPERSEDED = "superseded", "superseded it"
+        HANDED_OVER = "handed_over", "handed over a role"
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -303,6 +304,9 @@ class DesignPage(models.Model):
     updated_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The revision a lead approved when the review policy could not be met by the team
+    # (see ``design_page_lead_approve``); a later revision goes back to normal review.
+    lead_approved_version = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-number"]
@@ -355,3 +359,27 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reviewer} on {self.page_id}: {self.state}"
+
+
+class PageEvent(models.Model):
+    """One entry of a design page's timeline, beyond its revisions and reviews."""
+
+    class Kind(models.TextChoices):
+        LEAD_APPROVED = "lead_approved", "approved it as lead"
+        HANDED_OVER = "handed_over", "handed it over"
+
+    page = models.ForeignKey(DesignPage, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # The page's revision when it happened.
+    version = models.PositiveIntegerField()
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.page_id}"

@@ -179,6 +179,7 @@ VOTES_DUE_KIND = Kind(
     description="When an open proposal closes within 48 hours and you have not voted.",
     find=votes_due_find,
     render=votes_due_render,
+    roles=VOTING_ROLES,
 )
 REVIEWS_WAITING_KIND = Kind(
     key=REVIEWS_WAITING,
@@ -187,4 +188,5 @@ REVIEWS_WAITING_KIND = Kind(
     "review turnaround.",
     find=reviews_waiting_find,
     render=reviews_waiting_render,
+    roles=VOTING_ROLES,
 )

@@ -63,4 +63,9 @@ urlpatterns = [
     ),
     path("<slug:slug>/design/<int:number>/review/", pages.page_review, name="page_review"),
     path("<slug:slug>/design/<int:number>/status/", pages.page_status, name="page_status"),
+    path(
+        "<slug:slug>/design/<int:number>/lead-approval/",
+        pages.page_lead_approve,
+        name="page_lead_approve",
+    ),
 ]

@@ -24,6 +24,7 @@ from proposals.models import (
     Comment,
     DesignPage,
     DesignPageRevision,
+    PageEvent,
     Proposal,
     Review,
     Vote,
@@ -130,6 +131,24 @@ MATRIX: dict[str, list[Row]] = {
     "practices:member_remove": [
         Row("post", lead_only(302), args=("pay", MEMBER_PK)),
         Row("get", {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 405)}, args=("pay", MEMBER_PK)),
+    ],
+    # The plain member drives design page 1: a lead hands it to the senior. Handing it
+    # to an observer is refused with a message and moves nothing.
+    "practices:member_hand_over": [
+        Row(
+            "post",
+            lead_only(302),
+            args=("pay", "<user-pk:member>"),
+            data={"to": "<user-pk:senior>"},
+        ),
+        Row(
+            "post",
+            lead_only(302),
+            args=("pay", "<user-pk:member>"),
+            data={"to": "<user-pk:observer>"},
+            unchanged=True,
+        ),
+        Row("get", {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], 405)}, args=("pay", "1")),
     ],
 }
 
@@ -373,10 +392,15 @@ def snapshot() -> dict[str, list]:
         "memberships": rows(Membership, "team_id", "user_id", "role", "is_senior"),
         "sections": rows(CharterSection, "data", "version"),
         "revisions": rows(CharterRevision, "data"),
-        "proposals": rows(Proposal, "status", "title", "approver_id", "superseded_by_id"),
+        "proposals": rows(
+            Proposal, "status", "title", "driver_id", "approver_id", "superseded_by_id"
+        ),
         "votes": rows(Vote, "option_id", "stance"),
         "comments": rows(Comment, "body"),
-        "pages": rows(DesignPage, "status", "body", "version"),
+        "pages": rows(
+            DesignPage, "status", "body", "version", "driver_id", "lead_approved_version"
+        ),
+        "page_events": rows(PageEvent, "kind", "detail"),
         "reviews": rows(Review, "reviewer_id", "state", "version", "comment"),
         "page_revisions": rows(DesignPageRevision, "number", "text"),
         "action_items": rows(ActionItem, "jira_state", "jira_key", "jira_marker"),

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from practices.emails import absolute_url, email_build, message_id_make
-from practices.models import Reminder, ReminderDelivery, ReminderState
+from practices.models import Membership, Reminder, ReminderDelivery, ReminderState
 from practices.reminders.kinds import Message, kind_get
 from practices.reminders.planner import reminder_ready
 from practices.reminders.preferences import (
@@ -107,6 +107,7 @@ def _deliver(*, token: str, now: datetime, digest: bool) -> bool:
     if off:
         _claimed(token).filter(pk__in=off).update(state=ReminderState.SKIPPED)
     rows = [r for r in rows if r.pk not in off]
+    rows = _still_qualified(token=token, user_id=user.pk, rows=rows)
     if not user.email or not user.is_active:
         _claimed(token).update(state=ReminderState.SKIPPED, last_error="no active address")
         return False
@@ -142,6 +143,30 @@ def _deliver(*, token: str, now: datetime, digest: bool) -> bool:
     finally:
         connection.close()
     return True
+
+
+def _still_qualified(*, token: str, user_id: int, rows: list[Reminder]) -> list[Reminder]:
+    """The rows whose person still holds a role that the reminder is for, in its team.
+
+    Checked at send time: a reminder planned before the person was removed, or made an
+    observer (votes due, reviews waiting), is skipped rather than sent.
+    """
+    roles = dict(
+        Membership.objects.filter(
+            user_id=user_id, team_id__in={r.team_id for r in rows}
+        ).values_list("team_id", "role")
+    )
+    gone = []
+    for row in rows:
+        role = roles.get(row.team_id)
+        kind = kind_get(row.kind)
+        if role is None or (kind is not None and kind.roles is not None and role not in kind.roles):
+            gone.append(row.pk)
+    if gone:
+        _claimed(token).filter(pk__in=gone).update(
+            state=ReminderState.SKIPPED, last_error="no longer in a role this reminder is for"
+        )
+    return [r for r in rows if r.pk not in gone]
 
 
 def _mark_sent(*, token: str) -> None:

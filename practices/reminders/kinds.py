@@ -75,6 +75,9 @@ class Kind:
     find: Finder
     render: Renderer
     default_delivery: str = ReminderDelivery.NOW
+    # The team roles a person must still hold when the reminder is sent (not only when it
+    # was planned); None: any member of the team. Someone who left gets nothing either way.
+    roles: tuple[str, ...] | None = None
 
 
 _KINDS: dict[str, Kind] = {}

@@ -329,4 +329,5 @@ KIND_SPEC = Kind(
     "update to that invite.",
     find=find,
     render=render,
+    roles=REMINDED_ROLES,
 )

@@ -176,4 +176,5 @@ KIND_SPEC = Kind(
     "the charter's turnaround, to the assignee and the leads.",
     find=find,
     render=render,
+    roles=(Role.LEAD, Role.MEMBER),
 )

@@ -121,3 +121,16 @@ class PageStatusForm(forms.Form):
 
 class PageFilterForm(forms.Form):
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *PageStatus.choices])
+
+
+class LeadApproveForm(forms.Form):
+    """A lead's way out of a review the team cannot complete: approve, with a note."""
+
+    note = forms.CharField(
+        label="Why you approve it",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown on the page's timeline, with your name.",
+        error_messages={"required": "Say why you approve it: the note goes on the timeline."},
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)

@@ -15,13 +15,38 @@ def can_take_part(membership: Membership) -> bool:
     return membership.role in VOTING_ROLES
 
 
+def drives(membership: Membership | None, thing: Proposal | DesignPage) -> bool:
+    """The person drives the proposal or page and still takes part in its team.
+
+    Roles are read at the moment of the action: a driver made an observer, or removed,
+    keeps the name on the page but none of the rights (a lead hands them over).
+    """
+    return (
+        membership is not None
+        and can_take_part(membership)
+        and membership.team_id == thing.team_id
+        and membership.user_id == thing.driver_id
+    )
+
+
+def approves(membership: Membership | None, proposal: Proposal) -> bool:
+    """The person is the proposal's approver and still takes part in its team."""
+    return (
+        membership is not None
+        and can_take_part(membership)
+        and membership.team_id == proposal.team_id
+        and membership.user_id == proposal.approver_id
+    )
+
+
 def can_send_action_items_to_jira(*, membership: Membership | None, proposal: Proposal) -> bool:
     """Leads, and the decision's driver and approver, send its action items to Jira."""
     if membership is None:
         return False
-    return membership.role == Role.LEAD or membership.user_id in (
-        proposal.driver_id,
-        proposal.approver_id,
+    return (
+        membership.role == Role.LEAD
+        or drives(membership, proposal)
+        or approves(membership, proposal)
     )
 
 

@@ -8,11 +8,12 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from practices.charter.review_policy import review_policy_stuck_reason
 from practices.charter.sections import section_spec
 from practices.models import CharterSection, Membership, Team
 from practices.revisions import diff_hunks, side_by_side, text_diff
 from practices.web import person_name
-from proposals.models import DesignPage, DesignPageRevision, PageStatus, Review
+from proposals.models import DesignPage, DesignPageRevision, PageEvent, PageStatus, Review
 from proposals.selectors.access import VOTING_ROLES
 
 APPROVALS = "approvals"
@@ -134,6 +135,14 @@ class ReviewPolicy:
     def allows_self_review(self) -> bool:
         return self.kind == SELF_AFTER_COOLDOWN
 
+    def rule(self) -> dict:
+        """The fields that say who may approve, as the charter section stores them."""
+        return {
+            "kind": self.kind,
+            "required_approvals": self.required_approvals,
+            "seniors_only": self.seniors_only,
+        }
+
 
 def review_policy_get(*, team: Team) -> ReviewPolicy:
     spec = section_spec("code_review")
@@ -163,6 +172,11 @@ def team_membership_map(*, team: Team) -> dict[int, Membership]:
     return {m.user_id: m for m in memberships}
 
 
+def design_page_event_list(*, page: DesignPage) -> list[PageEvent]:
+    """The page's timeline (lead approvals, hand-overs), oldest first, with who did it."""
+    return list(PageEvent.objects.filter(page=page).select_related("actor"))
+
+
 def design_page_review_list(*, page: DesignPage) -> list[Review]:
     return list(
         Review.objects.filter(page=page).select_related("reviewer").order_by("requested_at", "id")
@@ -177,6 +191,10 @@ class ReviewProgress:
     needs: list[str] = field(default_factory=list)
     blocked_by: list[str] = field(default_factory=list)
     self_approval_from: dt.datetime | None = None
+    # Why nobody in the team can meet the policy for this page ("" when someone can):
+    # then, and only then, a lead may approve it with a note.
+    stuck: str = ""
+    lead_approved: bool = False
 
 
 def review_started_at(*, page: DesignPage, reviews: list[Review]) -> dt.datetime | None:
@@ -234,6 +252,9 @@ def design_page_review_progress(
         r for r in current if r.state == Review.State.APPROVED and r.reviewer_id != page.driver_id
     ]
     progress = ReviewProgress(met=False)
+    progress.stuck = review_policy_stuck_reason(
+        data=policy.rule(), memberships=memberships.values(), driver_id=page.driver_id
+    )
     progress.blocked_by = [person_name(r.reviewer) for r in blockers]
     progress.needs = [
         f"approval from {name}, who asked for changes" for name in progress.blocked_by
@@ -286,6 +307,14 @@ def design_page_review_progress(
             else:
                 moment = when(progress.self_approval_from, team)
                 progress.needs.append(f"1 approval, or self-approval possible from {moment}")
+    # A lead's approval of this revision stands in for the approvals nobody could give;
+    # a colleague's "changes requested" still holds it back.
+    if page.lead_approved_version is not None and page.lead_approved_version == page.version:
+        progress.lead_approved = True
+        progress.met = not blockers
+        progress.needs = [
+            f"approval from {name}, who asked for changes" for name in progress.blocked_by
+        ]
     return progress
 
 

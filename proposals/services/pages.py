@@ -18,6 +18,7 @@ from practices.web import person_name
 from proposals.models import (
     DesignPage,
     DesignPageRevision,
+    PageEvent,
     PageStatus,
     Proposal,
     Review,
@@ -73,8 +74,12 @@ def _check_text(*, title: str, body: str) -> None:
 
 
 def can_edit_page(*, page: DesignPage, user: AbstractBaseUser, role: str | None) -> bool:
-    """The driver and the team's leads edit a design page."""
-    return page.driver_id == user.pk or role == Role.LEAD
+    """The driver and the team's leads edit a design page.
+
+    ``role`` is the person's role in the page's team now: a driver made an observer, or
+    removed, no longer edits what they drove.
+    """
+    return role == Role.LEAD or (page.driver_id == user.pk and role in VOTING_ROLES)
 
 
 def can_retire_page(*, page: DesignPage, user: AbstractBaseUser, role: str | None) -> bool:
@@ -307,6 +312,10 @@ def design_page_request_review(
     """
     page = _locked(page)
     _require(page.driver_id == actor.pk, "Only the page's driver asks for reviews.")
+    _require(
+        _role(page.team_id, actor) in VOTING_ROLES,
+        "Only the team's members and leads ask for reviews; observers read.",
+    )
     if page.status == PageStatus.OBSOLETE:
         raise ValidationError("This page is obsolete: it is no longer reviewed.")
     ids = {int(pk) for pk in reviewer_ids}
@@ -404,3 +413,53 @@ def design_page_mark_obsolete(*, page: DesignPage, actor: AbstractBaseUser) -> D
     page.status = PageStatus.OBSOLETE
     page.save(update_fields=["status"])
     return page
+
+
+@transaction.atomic
+def design_page_lead_approve(
+    *, page: DesignPage, actor: AbstractBaseUser, note: str, version: int
+) -> DesignPage:
+    """A lead approves a page that nobody in the team can approve under the policy.
+
+    Only for a page in review whose policy cannot be met by the team's current members
+    (e.g. "1 senior approval" when the only senior drives it); otherwise the reviewers
+    decide. The note is required and goes on the page's timeline. It approves revision
+    ``version`` only: a later revision goes back to the policy. A "changes requested" on
+    the revision still holds the page back.
+    """
+    page = _locked(page)
+    _require(
+        _role(page.team_id, actor) == Role.LEAD,
+        "Only a lead of the team approves a page the review policy cannot approve.",
+    )
+    if page.status != PageStatus.IN_REVIEW:
+        raise ValidationError("Only a page in review can be approved.")
+    if version != page.version:
+        raise ValidationError(
+            f"The page changed since you opened it: it is at revision #{page.version} now. "
+            "Read the change, then approve again."
+        )
+    note = note.strip()
+    if not note:
+        raise ValidationError({"note": "Say why you approve it: the note goes on the timeline."})
+    progress = design_page_review_progress(
+        page=page,
+        reviews=list(Review.objects.filter(page=page).select_related("reviewer")),
+        policy=review_policy_get(team=page.team),
+        memberships=team_membership_map(team=page.team),
+    )
+    if progress.blocked_by:
+        raise ValidationError(
+            f"{', '.join(progress.blocked_by)} asked for changes: the driver answers them first."
+        )
+    if not progress.stuck:
+        raise ValidationError(
+            "The team can still meet its review policy for this page: ask reviewers instead."
+        )
+    page.lead_approved_version = page.version
+    page.save(update_fields=["lead_approved_version"])
+    PageEvent.objects.create(
+        page=page, actor=actor, kind=PageEvent.Kind.LEAD_APPROVED, version=page.version,
+        detail=note,
+    )  # fmt: skip
+    return _settle(page)

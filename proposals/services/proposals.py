@@ -147,6 +147,20 @@ def _require(condition: bool, message: str) -> None:
         raise PermissionDenied(message)
 
 
+def _require_taking_part(proposal: Proposal, actor: AbstractBaseUser) -> None:
+    """The actor is a member or lead of the proposal's team *now*.
+
+    Being named driver or approver is not enough: someone made an observer, or removed,
+    since they were named keeps the name but none of the rights (a lead hands them over).
+    """
+    _require(
+        Membership.objects.filter(
+            team_id=proposal.team_id, user=actor, role__in=VOTING_ROLES
+        ).exists(),
+        "Only the team's members and leads act on its proposals; observers read them.",
+    )
+
+
 @transaction.atomic
 def proposal_update(
     *,
@@ -168,6 +182,7 @@ def proposal_update(
     """The driver edits a draft or an open proposal; only a lead changes an open one's approver."""
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     _require(proposal.driver_id == actor.pk, "Only the driver edits the proposal.")
+    _require_taking_part(proposal, actor)
     if proposal.status not in (Status.DRAFT, Status.OPEN):
         raise ValidationError("A closed proposal can no longer be edited.")
     approver_changed = approver.pk != proposal.approver_id
@@ -233,6 +248,7 @@ def proposal_update(
 def proposal_open(*, proposal: Proposal, actor: AbstractBaseUser) -> Proposal:
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     _require(proposal.driver_id == actor.pk, "Only the driver opens the proposal.")
+    _require_taking_part(proposal, actor)
     if proposal.status != Status.DRAFT:
         raise ValidationError("Only a draft can be opened.")
     if proposal.due_at <= timezone.now():
@@ -247,6 +263,7 @@ def proposal_open(*, proposal: Proposal, actor: AbstractBaseUser) -> Proposal:
 def proposal_withdraw(*, proposal: Proposal, actor: AbstractBaseUser) -> Proposal:
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     _require(proposal.driver_id == actor.pk, "Only the driver withdraws the proposal.")
+    _require_taking_part(proposal, actor)
     if proposal.status not in (Status.DRAFT, Status.OPEN):
         raise ValidationError("Only a draft or an open proposal can be withdrawn.")
     proposal.status = Status.WITHDRAWN
@@ -334,6 +351,7 @@ def proposal_close(*, proposal: Proposal, actor: AbstractBaseUser | None = None)
 
 def proposal_close_early(*, proposal: Proposal, actor: AbstractBaseUser) -> bool:
     _require(proposal.driver_id == actor.pk, "Only the driver closes voting early.")
+    _require_taking_part(proposal, actor)
     return proposal_close(proposal=proposal, actor=actor)
 
 
@@ -343,6 +361,7 @@ def proposal_reopen(
 ) -> Proposal:
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     _require(proposal.driver_id == actor.pk, "Only the driver reopens voting.")
+    _require_taking_part(proposal, actor)
     if proposal.status != Status.OPEN or proposal.voting_closed_at is None:
         raise ValidationError("Only a proposal whose voting closed can be reopened.")
     if due_at <= timezone.now():
@@ -392,6 +411,7 @@ def proposal_decide(
     """
     proposal = Proposal.objects.select_for_update().select_related("team").get(pk=proposal.pk)
     _require(proposal.approver_id == actor.pk, "Only the approver decides.")
+    _require_taking_part(proposal, actor)
     if proposal.status != Status.OPEN:
         raise ValidationError("Only an open proposal can be decided.")
     if not rationale.strip():
@@ -458,6 +478,8 @@ def proposal_supersede(
         actor_role == Role.LEAD or new.approver_id == actor.pk,
         "Only a lead or the new decision's approver marks a decision superseded.",
     )
+    if actor_role != Role.LEAD:
+        _require_taking_part(new, actor)
     old = Proposal.objects.select_for_update().get(pk=old.pk)
     new = Proposal.objects.get(pk=new.pk)
     if old.team_id != new.team_id or old.pk == new.pk:

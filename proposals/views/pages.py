@@ -14,6 +14,7 @@ from practices.models import Membership
 from practices.revisions import diff_hunks, side_by_side
 from practices.selectors import membership_get_for_user
 from proposals.forms.pages import (
+    LeadApproveForm,
     PageEditForm,
     PageFilterForm,
     PageForm,
@@ -26,6 +27,7 @@ from proposals.selectors import pages as selectors
 from proposals.selectors.access import (
     can_take_part,
     design_page_get_for_user,
+    drives,
     proposal_get_for_user,
 )
 from proposals.services import pages as services
@@ -55,13 +57,17 @@ def _detail(
     *,
     request_form: RequestReviewForm | None = None,
     review_form: ReviewForm | None = None,
+    lead_form: LeadApproveForm | None = None,
     fragment: bool = False,
     notice: str = "",
 ) -> HttpResponse:
     """The page of one design page, or (for htmx) its review panel alone."""
     panel = selectors.design_page_review_panel(page=page, user=request.user)
     open_for_review = page.status in (PageStatus.IN_REVIEW, PageStatus.APPROVED)
-    is_driver = page.driver_id == request.user.pk
+    is_driver = drives(membership, page)
+    stuck = page.status == PageStatus.IN_REVIEW and panel.progress.stuck and not panel.progress.met
+    if lead_form is None and stuck and membership.is_lead:
+        lead_form = LeadApproveForm(initial={"version": page.version})
     if request_form is None and is_driver and page.status != PageStatus.OBSOLETE:
         request_form = RequestReviewForm(candidates=panel.candidates)
     if review_form is None and panel.my_review is not None and open_for_review:
@@ -75,6 +81,9 @@ def _detail(
         "request_form": request_form if is_driver else None,
         "review_form": review_form if panel.my_review is not None and open_for_review else None,
         "can_edit": services.can_edit_page(page=page, user=request.user, role=membership.role),
+        "stuck": stuck,
+        "lead_form": lead_form if membership.is_lead else None,
+        "events": selectors.design_page_event_list(page=page),
         "notice": notice,
         "oob": fragment,
     }
@@ -261,7 +270,7 @@ def page_compare(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 @require_POST
 def page_request_review(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     membership, page = design_page_get_for_user(slug=slug, number=number, user=request.user)
-    if page.driver_id != request.user.pk:
+    if not drives(membership, page):
         raise PermissionDenied("Only the page's driver asks for reviews.")
     panel = selectors.design_page_review_panel(page=page, user=request.user)
     form = RequestReviewForm(request.POST, candidates=panel.candidates)
@@ -305,6 +314,32 @@ def page_review(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                 return redirect(reverse("proposals:page_detail", args=[slug, number]) + "#review")
             return _detail(request, membership, page, fragment=True, notice=notice)
     return _detail(request, membership, page, review_form=form, fragment=bool(request.htmx))
+
+
+@vary_on_headers("HX-Request")
+@require_POST
+def page_lead_approve(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """A lead approves a page the team's review policy leaves without an approver."""
+    membership, page = design_page_get_for_user(slug=slug, number=number, user=request.user)
+    if not membership.is_lead:
+        raise PermissionDenied("Only a lead of the team approves a page this way.")
+    form = LeadApproveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.design_page_lead_approve(
+                page=page, actor=request.user, note=form.cleaned_data["note"],
+                version=form.cleaned_data["version"],
+            )  # fmt: skip
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            page.refresh_from_db()
+            notice = f"Approved revision #{page.version} as lead; your note is on the timeline."
+            if not request.htmx:
+                messages.success(request, notice)
+                return redirect(reverse("proposals:page_detail", args=[slug, number]) + "#review")
+            return _detail(request, membership, page, fragment=True, notice=notice)
+    return _detail(request, membership, page, lead_form=form, fragment=bool(request.htmx))
 
 
 @require_POST

@@ -27,7 +27,7 @@ from proposals.forms.proposals import (
 )
 from proposals.models import Proposal, Status
 from proposals.selectors import proposals as selectors
-from proposals.selectors.access import can_take_part, proposal_get_for_user
+from proposals.selectors.access import approves, can_take_part, drives, proposal_get_for_user
 from proposals.services import proposals as services
 from proposals.views import fragments
 
@@ -161,7 +161,7 @@ def proposal_create(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def proposal_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     membership, proposal = proposal_get_for_user(slug=slug, number=number, user=request.user)
-    if proposal.driver_id != request.user.pk:
+    if not drives(membership, proposal):
         raise PermissionDenied("Only the driver edits the proposal.")
     team = membership.team
     local_due = timezone.localtime(proposal.due_at, team.tzinfo)
@@ -261,8 +261,8 @@ def _detail_context(request, membership, proposal, **extra) -> dict:
         "comment_form": extra.pop("comment_form", None) or CommentForm(),
         "can_vote": can_take_part(membership) and proposal.is_voting,
         "can_comment": can_comment,
-        "is_driver": proposal.driver_id == request.user.pk,
-        "is_approver": proposal.approver_id == request.user.pk,
+        "is_driver": drives(membership, proposal),
+        "is_approver": approves(membership, proposal),
         "jira_enabled": bool(page.action_items)
         and selectors.action_item_jira_enabled(
             proposal=proposal, membership=membership, team_has_jira=page.team_has_jira
@@ -396,7 +396,7 @@ def proposal_comment(request: HttpRequest, slug: str, number: int) -> HttpRespon
 @require_http_methods(["GET", "POST"])
 def proposal_decide(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     membership, proposal = proposal_get_for_user(slug=slug, number=number, user=request.user)
-    if proposal.approver_id != request.user.pk:
+    if not approves(membership, proposal):
         raise PermissionDenied("Only the approver decides.")
     if proposal.status != Status.OPEN:
         messages.error(request, "Only an open proposal can be decided.")

@@ -42,6 +42,10 @@ def _driver_only(status):
     return {"anonymous": LOGIN, "outsider": 404, "observer": 403, "member": status, "lead": 403}
 
 
+def _lead_only(status):
+    return {"anonymous": LOGIN, "outsider": 404, "observer": 403, "member": 403, "lead": status}
+
+
 def _signed_in(status):
     return {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], status)}
 
@@ -105,6 +109,21 @@ PAGE_ROWS: dict[str, list[dict]] = {
             "post",
             {**_driver_only(403), "member": 403},
             data={"decision": "approve", "comment": "", "version": "1"},
+        ),
+        _row("get", _signed_in(405)),
+    ],
+    # Page 1's policy can still be met (the senior was asked): the lead's approval with a
+    # note is refused in the form, and only a lead gets that far.
+    "proposals:page_lead_approve": [
+        _row(
+            "post", _lead_only(200), data={"note": "Reviewed live.", "version": "1"}, unchanged=True
+        ),
+        _row(
+            "post",
+            _lead_only(200),
+            data={"note": "Reviewed live.", "version": "1"},
+            headers=HTMX,
+            unchanged=True,
         ),
         _row("get", _signed_in(405)),
     ],
