@@ -98,7 +98,7 @@ def test_the_page_quotes_each_block_with_the_approvers_answer(people):
         proposal=proposal, voter=people.senior, option=database, stance="block",
         reason="No failover plan.",
     )  # fmt: skip
-    Vote.objects.create(proposal=proposal, voter=people.member, option=database, stance="agree")
+    Vote.objects.create(proposal=proposal, voter=people.member, option=database)
     proposal.block_answers = {
         str(people.senior.pk): "Sentinel, tested in staging.\nSee the runbook."
     }

@@ -113,9 +113,7 @@ def test_twenty_members_vote_at_once_with_duplicates_and_get_twenty_votes(people
     def cast(voter, i):
         try:
             barrier.wait(timeout=20)
-            services.proposal_vote_cast(
-                proposal=proposal, voter=voter, option_id=options[i % 3], stance="agree"
-            )
+            services.proposal_vote_cast(proposal=proposal, voter=voter, option_id=options[i % 3])
         except Exception as error:
             errors.append(error)
         finally:

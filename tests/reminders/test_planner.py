@@ -263,7 +263,7 @@ def test_votes_due_go_to_eligible_members_who_have_not_voted(people, clock):
 
     proposal = make_proposal(people.team, people.member, approver=people.lead, open_it=True, days=3)
     option = proposal.options.first()
-    proposal_vote_cast(proposal=proposal, voter=people.lead, option_id=option.pk, stance="agree")
+    proposal_vote_cast(proposal=proposal, voter=people.lead, option_id=option.pk)
     clock.at(dt.datetime(2026, 3, 3, 8, 59, tzinfo=UTC))  # due 5 March 09:00: 48 h before
     run_planner()
     assert mail.outbox == []
