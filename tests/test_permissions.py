@@ -24,6 +24,8 @@ from proposals.models import (
     Comment,
     DesignPage,
     DesignPageRevision,
+    Objection,
+    OutcomeOptOut,
     Proposal,
     Review,
     Vote,
@@ -159,7 +161,7 @@ MATRIX.update(
         ],
         # Voting and discussion on a decided proposal: refused with a message, nothing saved.
         "proposals:vote": [
-            Row("post", part_only(200), args=PROPOSAL, data={"option": "1", "stance": "agree"}),
+            Row("post", part_only(200), args=PROPOSAL, data={"option": "1"}),
         ],
         "proposals:comment": [Row("post", part_only(200), args=PROPOSAL, data={"body": "late"})],
         "proposals:votes": [
@@ -169,6 +171,12 @@ MATRIX.update(
         "proposals:decide": [
             Row("get", {**part_only(403), "lead": 302}, args=PROPOSAL),
             Row("post", {**part_only(403), "lead": 302}, args=PROPOSAL, data={"rationale": "x"}),
+        ],
+        # The signed token is the authority (an outside address has no account): a forged
+        # one is refused to everyone, and nothing is recorded.
+        "proposals:outcome_unsubscribe": [
+            Row("get", everyone(400), args=("pay", "forged-token")),
+            Row("post", everyone(400), args=("pay", "forged-token"), unchanged=True),
         ],
         "proposals:supersede": [
             Row("post", {**part_only(403), "lead": 302}, args=PROPOSAL, data={"new": "DACI-1"}),
@@ -368,7 +376,9 @@ def snapshot() -> dict[str, list]:
         "sections": rows(CharterSection, "data", "version"),
         "revisions": rows(CharterRevision, "data"),
         "proposals": rows(Proposal, "status", "title", "approver_id", "superseded_by_id"),
-        "votes": rows(Vote, "option_id", "stance"),
+        "votes": rows(Vote, "option_id", "reason"),
+        "objections": rows(Objection, "option_id", "kind", "reason"),
+        "outcome_opt_outs": rows(OutcomeOptOut, "team_id", "email"),
         "comments": rows(Comment, "body"),
         "pages": rows(DesignPage, "status", "body", "version"),
         "reviews": rows(Review, "reviewer_id", "state", "version", "comment"),

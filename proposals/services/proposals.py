@@ -347,10 +347,10 @@ def proposal_vote_cast(
         team=proposal.team_id, user=voter, role__in=VOTING_ROLES
     ).exists():
         raise PermissionDenied("Only the team's members and leads vote.")
-    if proposal.approver_id == voter.pk:
-        raise PermissionDenied("The approver decides on the proposal and does not vote on it.")
     if not proposal.is_voting:
         raise ValidationError("Voting is not open on this proposal.")
+    if proposal.approver_id == voter.pk:
+        raise PermissionDenied("The approver decides on the proposal and does not vote on it.")
     objections = _check_objections(proposal, option_id, objections)
     reason = reason.strip()
     existing = Vote.objects.filter(proposal=proposal, voter=voter).first()

@@ -402,8 +402,7 @@ def decided_with(team, driver, voters, *, items: int):
         option_id=option.pk,
         rationale="Because.",
         block_answers={
-            block.key: "We will watch it."
-            for block in proposal.objections.filter(kind="block")
+            block.key: "We will watch it." for block in proposal.objections.filter(kind="block")
         },
         action_items=[services.ActionItemInput(text=f"Step {i}") for i in range(items)],
     )
