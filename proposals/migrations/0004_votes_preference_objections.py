@@ -57,6 +57,7 @@ def split_votes(apps, schema_editor):
 
 def join_votes(apps, schema_editor):
     """Back to one stance a vote, keeping the strongest objection where there is one."""
+    Option = apps.get_model("proposals", "Option")
     Vote = apps.get_model("proposals", "Vote")
     Objection = apps.get_model("proposals", "Objection")
     Proposal = apps.get_model("proposals", "Proposal")
@@ -74,12 +75,9 @@ def join_votes(apps, schema_editor):
         elif vote.option_id is not None:
             vote.stance = "agree"
         else:
-            first = Proposal.objects.get(pk=vote.proposal_id)
-            option = apps.get_model("proposals", "Option").objects.filter(proposal=first).first()
-            if option is None:
-                vote.delete()
-                continue
-            vote.option_id, vote.stance = option.pk, "abstain"
+            # No preference: the old model needed an option even to abstain.
+            option = Option.objects.filter(proposal_id=vote.proposal_id).order_by("position")
+            vote.option_id, vote.stance = option.values_list("pk", flat=True)[0], "abstain"
         vote.save(update_fields=["option", "stance", "reason"])
     for proposal in Proposal.objects.exclude(block_answers={}).iterator():
         proposal.block_answers = {
@@ -178,6 +176,22 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(split_votes, join_votes),
+        # A default only so that going back can add the column to existing rows before
+        # ``join_votes`` sets each one.
+        migrations.AlterField(
+            model_name="vote",
+            name="stance",
+            field=models.CharField(
+                choices=[
+                    ("agree", "Agree"),
+                    ("abstain", "Abstain"),
+                    ("disagree", "Disagree"),
+                    ("block", "Block"),
+                ],
+                default="agree",
+                max_length=8,
+            ),
+        ),
         migrations.RemoveField(model_name="vote", name="stance"),
         migrations.AddConstraint(
             model_name="objection",
