@@ -523,9 +523,9 @@ def outcome_unsubscribe(request: HttpRequest, slug: str, token: str) -> HttpResp
         team_id = email = None
     team = selectors.team_for_opt_out(team_id=team_id, slug=slug) if team_id else None
     if team is None:
-        return render(request, "practices/unsubscribe.html", {"invalid": True}, status=400)
-    context = {"what": f"{team.name}'s decisions", "email": email}
+        return render(request, "proposals/outcome_unsubscribe.html", {"invalid": True}, status=400)
+    context = {"opt_out_team": team, "email": email}
     if request.method == "POST":
         services.outcome_opt_out(team=team, email=email)
-        return render(request, "practices/unsubscribe.html", {**context, "done": True})
-    return render(request, "practices/unsubscribe.html", context)
+        return render(request, "proposals/outcome_unsubscribe.html", {**context, "done": True})
+    return render(request, "proposals/outcome_unsubscribe.html", context)
