@@ -52,7 +52,7 @@ def test_a_forged_vote_on_a_draft_is_refused(people, client_for):
     proposal = make_proposal(people.team, people.member)
     response = client_for(people.senior).post(
         reverse("proposals:vote", args=["pay", proposal.number]),
-        {"option": proposal.options.first().pk, "stance": "agree"},
+        {"option": proposal.options.first().pk},
     )
     assert response.status_code == 200
     assert "Voting is not open" in response.text
@@ -76,7 +76,7 @@ def test_a_proposal_number_of_another_team_is_404(people, client_for):
     assert client.get(reverse("proposals:detail", args=["pay", theirs.number])).status_code == 404
     response = client.post(
         reverse("proposals:vote", args=["s", theirs.number]),
-        {"option": theirs.options.first().pk, "stance": "agree"},
+        {"option": theirs.options.first().pk},
     )
     assert response.status_code == 404
     assert not Vote.objects.exists()
