@@ -162,7 +162,7 @@ class VoteForm(forms.Form):
 
     option = forms.ChoiceField(widget=forms.RadioSelect, label="I prefer")
     reason = forms.CharField(
-        label="Why (optional)",
+        label="Why you prefer it (optional)",
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 2}),
