@@ -409,15 +409,17 @@ def seed_proposals(seeded: Seeded) -> None:
     )
     services.proposal_open(proposal=big, actor=lead)
     option_ids = list(big.options.values_list("pk", flat=True))
-    stances = ["agree", "agree", "abstain", "disagree"]
+    # A preference each, or none; every other voter objects to another option, and
+    # one in eight blocks it: the tally lists every objection with its reason.
     for i, voter in enumerate(voters):
-        stance = stances[i % len(stances)]
+        preferred = option_ids[i % len(option_ids)] if i % 4 != 2 else None
+        other = option_ids[(i + 1) % len(option_ids)]
+        objections = []
+        if i % 2:
+            kind = "block" if i % 8 == 7 else "disagree"
+            objections.append(services.ObjectionInput(other, kind, "It adds an on-call burden."))
         services.proposal_vote_cast(
-            proposal=big,
-            voter=voter,
-            option_id=option_ids[i % len(option_ids)],
-            stance=stance,
-            reason="It adds an on-call burden." if stance == "disagree" else "",
+            proposal=big, voter=voter, option_id=preferred, objections=objections
         )
     parents = []
     for i in range(BIG_COMMENTS):

@@ -47,3 +47,77 @@ def _render(source: str) -> SafeString:
         link_rel="noopener noreferrer nofollow",
     )
     return mark_safe(clean)  # noqa: S308  # nosec B308 B703 - sanitised by nh3 above
+
+
+def markdown_to_text(source: str) -> str:
+    """``source`` as clean plain text, for an email's text part: the words without the
+    marks (``**only after**`` reads "only after"), lists as "- " or "1. " lines, a
+    quote behind "> ", a table a row a line, a link as its text and its address."""
+    lines: list[str] = []
+    quotes = 0
+    numbers: list[int | None] = []  # per open list: its next number, None if bulleted
+    item_start = False
+    row: list[str] | None = None
+    for token in _parser().parse(source or ""):
+        kind = token.type
+        if kind == "bullet_list_open":
+            numbers.append(None)
+        elif kind == "ordered_list_open":
+            numbers.append(int(token.attrGet("start") or 1))
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            numbers.pop()
+            _blank(lines)
+        elif kind == "list_item_open":
+            item_start = True
+        elif kind == "blockquote_open":
+            quotes += 1
+        elif kind == "blockquote_close":
+            quotes -= 1
+        elif kind in ("paragraph_close", "heading_close", "table_close") and not numbers:
+            _blank(lines)
+        elif kind == "tr_open":
+            row = []
+        elif kind == "tr_close":
+            lines.append(" | ".join(row or []))
+            row = None
+        elif kind in ("fence", "code_block"):
+            lines += [f"    {line}" for line in token.content.rstrip("\n").split("\n")]
+            _blank(lines)
+        elif kind == "hr":
+            lines += ["---", ""]
+        elif kind == "inline":
+            text = _inline_text(token.children or [])
+            if row is not None:
+                row.append(text)
+                continue
+            indent = "> " * quotes + "  " * max(0, len(numbers) - 1)
+            if item_start:
+                number = numbers[-1]
+                if number is not None:
+                    numbers[-1] = number + 1
+                text, item_start = ("- " if number is None else f"{number}. ") + text, False
+            lines += [indent + line for line in text.split("\n")]
+    return "\n".join(lines).strip()
+
+
+def _blank(lines: list[str]) -> None:
+    if lines and lines[-1] != "":
+        lines.append("")
+
+
+def _inline_text(children) -> str:
+    parts, links = [], []
+    for child in children:
+        if child.type in ("text", "code_inline", "image"):
+            parts.append(child.content)
+        elif child.type == "softbreak":
+            parts.append(" ")
+        elif child.type == "hardbreak":
+            parts.append("\n")
+        elif child.type == "link_open":
+            links.append((len(parts), str(child.attrGet("href") or "")))
+        elif child.type == "link_close" and links:
+            start, url = links.pop()
+            if url and "".join(parts[start:]) != url:
+                parts.append(f" ({url})")
+    return "".join(parts)

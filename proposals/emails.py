@@ -1,8 +1,19 @@
-"""The emails around a proposal: decide now, the outcome, mentions, a review date."""
+"""The emails around a proposal: decide now, the outcome, mentions, a review date.
 
-from practices.emails import absolute_url, email_send, message_id_make
-from proposals.models import Comment, Proposal, Status
+What people wrote in markdown (a rationale, a comment) goes out rendered in the HTML
+part and as clean text in the text part.
+"""
+
+from django.core import signing
+from django.urls import reverse
+
+from practices.emails import absolute_url, email_build, email_send, message_id_make
+from practices.markdown import markdown_to_text, render_markdown
+from practices.web import person_name
+from proposals.models import Comment, ObjectionKind, OutcomeOptOut, Proposal, Status
 from proposals.selectors.proposals import mentioned_users
+
+OPT_OUT_SALT = "proposals.outcome.opt-out"
 
 
 def _prefix(proposal: Proposal) -> str:
@@ -27,20 +38,104 @@ def approver_asked_to_decide(*, proposal: Proposal) -> None:
     )
 
 
-def outcome_to_informed(*, proposal: Proposal) -> None:
-    recipients = {user.email.lower() for user in proposal.informed.all() if user.email}
-    recipients |= {email.lower() for email in proposal.informed_emails}
-    outcome = "decided" if proposal.status == Status.DECIDED else "declined"
-    for address in sorted(recipients):
+def outcome_opt_out_token_make(*, team_id: int, email: str) -> str:
+    """Signed, and never expiring: an old email's unsubscribe link must keep working."""
+    return signing.dumps([team_id, email.lower()], salt=OPT_OUT_SALT, compress=True)
+
+
+def outcome_opt_out_token_read(*, token: str) -> tuple[int, str]:
+    team_id, email = signing.loads(token, salt=OPT_OUT_SALT)
+    return int(team_id), str(email)
+
+
+def outcome_recipients(*, proposal: Proposal) -> tuple[list[str], list[str]]:
+    """Everyone involved, by address: (people with an account, outside addresses).
+
+    The driver, the contributors, everyone who voted (an objection is part of a vote),
+    the informed members, and the informed addresses that did not opt out.
+    """
+    people = [proposal.driver, *proposal.contributors.all(), *proposal.informed.all()]
+    voters = proposal.votes.select_related("voter").values_list("voter__email", "voter__is_active")
+    members = {user.email.lower() for user in people if user.email and user.is_active}
+    members |= {email.lower() for email, active in voters if email and active}
+    opted_out = set(
+        OutcomeOptOut.objects.filter(team=proposal.team_id).values_list("email", flat=True)
+    )
+    outside = {email.lower() for email in proposal.informed_emails} - members - opted_out
+    return sorted(members), sorted(outside)
+
+
+def _outcome_context(proposal: Proposal) -> dict:
+    blocks = (
+        proposal.objections.filter(kind=ObjectionKind.BLOCK)
+        .select_related("voter", "option")
+        .order_by("created_at", "pk")
+    )
+    return _context(
+        proposal,
+        outcome="decided" if proposal.status == Status.DECIDED else "declined",
+        decided_by=person_name(proposal.decided_by) if proposal.decided_by else "the approver",
+        rationale_html=render_markdown(proposal.rationale),
+        rationale_text=markdown_to_text(proposal.rationale),
+        blocks=[
+            {
+                "voter": person_name(block.voter),
+                "option": block.option.title,
+                "reason": block.reason,
+                "answer": proposal.block_answers.get(block.key, ""),
+            }
+            for block in blocks
+        ],
+        action_items=[
+            {
+                "text": item.text,
+                "owner": person_name(item.owner) if item.owner else "",
+                "due_on": item.due_on,
+            }
+            for item in proposal.action_items.select_related("owner")
+        ],
+    )
+
+
+def _outcome_message_id(proposal: Proposal, address: str) -> str:
+    return message_id_make(what="outcome", pk=proposal.pk, occasion=address)
+
+
+def outcome_to_involved(*, proposal: Proposal) -> None:
+    """The outcome, to everyone involved (``outcome_recipients``); outside addresses
+    also get a link to stop the team's outcome emails."""
+    members, outside = outcome_recipients(proposal=proposal)
+    context = _outcome_context(proposal)
+    subject = f"{_prefix(proposal)} {context['outcome']}: {proposal.title}"
+    for address in members:
         email_send(
             to=address,
-            subject=f"{_prefix(proposal)} {outcome}: {proposal.title}",
+            subject=subject,
             template="proposal_outcome",
-            context=_context(proposal, outcome=outcome),
+            context=context,
             # One per address: a retry after a failure halfway down the list is the
             # same message to those who already have it.
-            message_id=message_id_make(what="outcome", pk=proposal.pk, occasion=address),
+            message_id=_outcome_message_id(proposal, address),
         )
+    for address in outside:
+        token = outcome_opt_out_token_make(team_id=proposal.team_id, email=address)
+        unsubscribe = absolute_url(
+            reverse(
+                "proposals:outcome_unsubscribe",
+                kwargs={"slug": proposal.team.slug, "token": token},
+            )
+        )
+        email_build(
+            to=address,
+            subject=subject,
+            template="proposal_outcome",
+            context={**context, "unsubscribe_url": unsubscribe},
+            headers={
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+            message_id=_outcome_message_id(proposal, address),
+        ).send()
 
 
 def mentions(*, comment: Comment) -> None:
@@ -52,7 +147,13 @@ def mentions(*, comment: Comment) -> None:
             to=user.email,
             subject=f"{_prefix(proposal)} you were mentioned: {proposal.title}",
             template="proposal_mention",
-            context=_context(proposal, comment=comment),
+            context=_context(
+                proposal,
+                comment=comment,
+                author=person_name(comment.author) if comment.author else "Someone",
+                body_html=render_markdown(comment.body),
+                body_text=markdown_to_text(comment.body),
+            ),
             message_id=message_id_make(what="mention", pk=comment.pk, occasion=user.pk),
         )
 

@@ -29,11 +29,10 @@ class Impact(models.TextChoices):
     HIGH = "high", "High"
 
 
-class Stance(models.TextChoices):
-    AGREE = "agree", "Agree"
-    ABSTAIN = "abstain", "Abstain"
-    DISAGREE = "disagree", "Disagree"
+class ObjectionKind(models.TextChoices):
+    # Blocks first: they are what the approver must answer.
     BLOCK = "block", "Block"
+    DISAGREE = "disagree", "Disagree"
 
 
 class Proposal(models.Model):
@@ -62,7 +61,8 @@ class Proposal(models.Model):
         "Option", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     rationale = models.TextField(blank=True)
-    # The approver's answer to each block vote, by voter id: a block must be answered.
+    # The approver's answer to each block, keyed by ``block_key(voter_id, option_id)``:
+    # every block must be answered.
     block_answers = models.JSONField(default=dict, blank=True)
     decided_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -131,11 +131,23 @@ class Option(models.Model):
         return self.title
 
 
+def block_key(voter_id: int, option_id: int) -> str:
+    """The key of a block in ``Proposal.block_answers``: a person may block several options."""
+    return f"{voter_id}:{option_id}"
+
+
 class Vote(models.Model):
+    """A person's one current vote: the option they prefer, or none ("no preference").
+
+    Objections (disagree, block) are rows of their own, so that objecting to an option
+    never reads as support for it. Having a vote row is what "has voted" means.
+    """
+
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="votes")
     voter = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    option = models.ForeignKey(Option, on_delete=models.CASCADE, related_name="votes")
-    stance = models.CharField(max_length=8, choices=Stance.choices)
+    option = models.ForeignKey(
+        Option, null=True, blank=True, on_delete=models.SET_NULL, related_name="votes"
+    )
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -146,7 +158,53 @@ class Vote(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.voter} {self.stance} {self.option}"
+        return f"{self.voter} prefers {self.option or 'nothing'}"
+
+
+class Objection(models.Model):
+    """One person's disagreement with, or block of, one option, and why."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="objections")
+    voter = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    option = models.ForeignKey(Option, on_delete=models.CASCADE, related_name="objections")
+    kind = models.CharField(max_length=8, choices=ObjectionKind.choices)
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "voter", "option"], name="objection_one_per_option"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ObjectionKind.values), name="objection_kind_valid"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="objection_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.voter} {self.kind}s {self.option}"
+
+    @property
+    def key(self) -> str:
+        return block_key(self.voter_id, self.option_id)
+
+
+class OutcomeOptOut(models.Model):
+    """An address outside the team that asked for no more of the team's outcome emails."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "email"], name="outcome_opt_out_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} opted out of {self.team_id}"
 
 
 class Comment(models.Model):

@@ -1,6 +1,7 @@
 """Proposal reminders, registered with the reminder machinery of ``practices.reminders``.
 
-- votes due: open proposals due within 48 hours, to eligible members who have not voted;
+- votes due: open proposals due within 48 hours, to eligible members who have not voted
+  (the approver decides and is not asked to vote);
 - reviews waiting: design pages in review, to requested reviewers who have not answered
   after the charter's review turnaround.
 
@@ -40,7 +41,7 @@ def votes_due_find(*, now: datetime, until: datetime, team_ids=None) -> list[Due
     )
     if team_ids is not None:
         proposals = proposals.filter(team_id__in=list(team_ids))
-    proposals = list(proposals.values("pk", "team_id", "due_at", "number", "title"))
+    proposals = list(proposals.values("pk", "team_id", "due_at", "number", "title", "approver_id"))
     if not proposals:
         return []
     voters = defaultdict(list)
@@ -65,7 +66,8 @@ def votes_due_find(*, now: datetime, until: datetime, team_ids=None) -> list[Due
         )
         for p in proposals
         for user_id in voters[p["team_id"]]
-        if (p["pk"], user_id) not in voted
+        # The approver decides rather than votes: no vote of theirs is due.
+        if (p["pk"], user_id) not in voted and user_id != p["approver_id"]
     ]
 
 
@@ -85,6 +87,7 @@ def votes_due_render(rows: list[Reminder]) -> dict[int, Message]:
             or not proposal.is_voting
             or proposal.due_at.isoformat() != row.occasion
             or (proposal.pk, row.user_id) in voted
+            or row.user_id == proposal.approver_id
         ):
             continue
         team = proposal.team

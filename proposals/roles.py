@@ -12,8 +12,8 @@ from django.db.models import Q
 
 from practices.models import Team
 from practices.registries import OpenRole, RoleSource
+from practices.web import person_name
 from proposals.models import DesignPage, Event, PageEvent, PageStatus, Proposal, Status
-from proposals.selectors.pages import person_name
 
 OPEN_PROPOSAL = (Status.DRAFT, Status.OPEN)
 

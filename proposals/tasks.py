@@ -66,7 +66,7 @@ def notify_outcome(proposal_id: int) -> None:
     _send_claimed(
         Proposal.objects.filter(pk=proposal_id),
         "outcome_notified_at",
-        lambda: emails.outcome_to_informed(proposal=proposal),
+        lambda: emails.outcome_to_involved(proposal=proposal),
     )
 
 

@@ -9,6 +9,11 @@ urlpatterns = [
     path("<slug:slug>/proposals/", proposals.proposal_list, name="list"),
     path("<slug:slug>/proposals/new/", proposals.proposal_create, name="create"),
     path("<slug:slug>/decisions/", proposals.decision_log, name="decision_log"),
+    path(
+        "<slug:slug>/decisions/unsubscribe/<str:token>/",
+        proposals.outcome_unsubscribe,
+        name="outcome_unsubscribe",
+    ),
     path("<slug:slug>/proposals/<int:number>/", proposals.proposal_detail, name="detail"),
     path("<slug:slug>/proposals/<int:number>/edit/", proposals.proposal_edit, name="edit"),
     path(

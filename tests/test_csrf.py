@@ -4,9 +4,9 @@ from django.urls import reverse
 
 from tests.test_permissions import MATRIX, resolved, snapshot, world  # noqa: F401 (fixture)
 
-# The one-click unsubscribe of RFC 8058 is posted by mail clients, which have no token; it
-# needs none, as it only turns one kind of email off for the signed token's owner.
-CSRF_EXEMPT = {"reminder_unsubscribe"}
+# The one-click unsubscribes of RFC 8058 are posted by mail clients, which have no token;
+# they need none, as each only turns one kind of email off for the signed token's owner.
+CSRF_EXEMPT = {"reminder_unsubscribe", "proposals:outcome_unsubscribe"}
 POSTS = [
     (name, row)
     for name, rows in MATRIX.items()

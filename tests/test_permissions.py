@@ -24,6 +24,8 @@ from proposals.models import (
     Comment,
     DesignPage,
     DesignPageRevision,
+    Objection,
+    OutcomeOptOut,
     PageEvent,
     Proposal,
     Review,
@@ -179,7 +181,7 @@ MATRIX.update(
         ],
         # Voting and discussion on a decided proposal: refused with a message, nothing saved.
         "proposals:vote": [
-            Row("post", part_only(200), args=PROPOSAL, data={"option": "1", "stance": "agree"}),
+            Row("post", part_only(200), args=PROPOSAL, data={"option": "1"}),
         ],
         "proposals:comment": [Row("post", part_only(200), args=PROPOSAL, data={"body": "late"})],
         "proposals:votes": [
@@ -189,6 +191,12 @@ MATRIX.update(
         "proposals:decide": [
             Row("get", {**part_only(403), "lead": 302}, args=PROPOSAL),
             Row("post", {**part_only(403), "lead": 302}, args=PROPOSAL, data={"rationale": "x"}),
+        ],
+        # The signed token is the authority (an outside address has no account): a forged
+        # one is refused to everyone, and nothing is recorded.
+        "proposals:outcome_unsubscribe": [
+            Row("get", everyone(400), args=("pay", "forged-token")),
+            Row("post", everyone(400), args=("pay", "forged-token"), unchanged=True),
         ],
         "proposals:supersede": [
             Row("post", {**part_only(403), "lead": 302}, args=PROPOSAL, data={"new": "DACI-1"}),
@@ -395,7 +403,9 @@ def snapshot() -> dict[str, list]:
         "proposals": rows(
             Proposal, "status", "title", "driver_id", "approver_id", "superseded_by_id"
         ),
-        "votes": rows(Vote, "option_id", "stance"),
+        "votes": rows(Vote, "option_id", "reason"),
+        "objections": rows(Objection, "option_id", "kind", "reason"),
+        "outcome_opt_outs": rows(OutcomeOptOut, "team_id", "email"),
         "comments": rows(Comment, "body"),
         "pages": rows(
             DesignPage, "status", "body", "version", "driver_id", "lead_approved_version"

@@ -8,7 +8,7 @@ from django.core.validators import validate_email
 from practices.charter.fields import MARKDOWN_MAX_CHARS, NativeDateInput
 from practices.models import Membership, Role, Team
 from practices.web import person_name
-from proposals.models import Impact, Stance, Status
+from proposals.models import Impact, ObjectionKind, Status
 from proposals.selectors.access import VOTING_ROLES
 
 MAX_OPTIONS = 12
@@ -156,28 +156,89 @@ OptionFormSet = forms.formset_factory(
 )
 
 
+NO_PREFERENCE = "none"
+
+
 class VoteForm(forms.Form):
-    option = forms.TypedChoiceField(coerce=int, widget=forms.RadioSelect, label="I prefer")
-    stance = forms.ChoiceField(choices=Stance.choices, widget=forms.RadioSelect, label="Stance")
+    """Which option a person prefers (or none), and their objections to any option.
+
+    Per option ``objection_<id>`` (none, disagree, block) and ``reason_<id>``: a person
+    may prefer A and block B in one vote, and each objection carries its reason.
+    """
+
+    option = forms.ChoiceField(widget=forms.RadioSelect, label="I prefer")
     reason = forms.CharField(
+        label="Why you prefer it (optional)",
         required=False,
         max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Required to disagree or block.",
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args, options, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["option"].choices = [(option.pk, option.title) for option in options]
+        self.options = list(options)
+        self.fields["option"].choices = [
+            *[(str(option.pk), option.title) for option in self.options],
+            (NO_PREFERENCE, "No preference"),
+        ]
+        self.objection_rows = []
+        for option in self.options:
+            kind, reason = f"objection_{option.pk}", f"reason_{option.pk}"
+            self.fields[kind] = forms.ChoiceField(
+                label=f"Objection to {option.title}",
+                choices=[("", "No objection"), *ObjectionKind.choices],
+                required=False,
+            )
+            self.fields[reason] = forms.CharField(
+                label=f"Why you object to {option.title}",
+                required=False,
+                max_length=5000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text="Required to disagree or block.",
+            )
+            self.objection_rows.append((option, kind, reason))
+
+    @classmethod
+    def initial_for(cls, my_vote) -> dict | None:
+        """The form's values for a vote already cast (``selectors.MyVote``)."""
+        if my_vote is None:
+            return None
+        initial = {
+            "option": str(my_vote.option_id) if my_vote.option_id else NO_PREFERENCE,
+            "reason": my_vote.reason,
+        }
+        for option_id, objection in my_vote.objections.items():
+            initial[f"objection_{option_id}"] = objection.kind
+            initial[f"reason_{option_id}"] = objection.reason
+        return initial
+
+    def objection_fields(self):
+        """(option, kind field, reason field) for each option, bound, for the template."""
+        return [(option, self[kind], self[reason]) for option, kind, reason in self.objection_rows]
 
     def clean(self):
         data = super().clean()
-        if (
-            data.get("stance") in (Stance.DISAGREE, Stance.BLOCK)
-            and not data.get("reason", "").strip()
-        ):
-            self.add_error("reason", "Say why: a reason is required to disagree or block.")
+        preferred = self.option_id() if "option" in data else None
+        for option, kind, reason in self.objection_rows:
+            if not data.get(kind):
+                continue
+            if option.pk == preferred:
+                self.add_error(kind, "You prefer this option: you cannot object to it too.")
+            elif not data.get(reason, "").strip():
+                self.add_error(reason, "Say why: a reason is required to disagree or block.")
         return data
+
+    def option_id(self) -> int | None:
+        value = self.cleaned_data["option"]
+        return None if value == NO_PREFERENCE else int(value)
+
+    def objections(self) -> list[tuple[int, str, str]]:
+        """(option id, kind, reason) of each objection made."""
+        return [
+            (option.pk, self.cleaned_data[kind], self.cleaned_data[reason])
+            for option, kind, reason in self.objection_rows
+            if self.cleaned_data.get(kind)
+        ]
 
 
 class CommentForm(forms.Form):
@@ -240,24 +301,29 @@ class DecideForm(forms.Form):
             *[(str(option.pk), f"Decide for: {option.title}") for option in options],
             ("decline", "Decline the proposal"),
         ]
+        titles = {option.pk: option.title for option in options}
         self.block_fields = []
-        for vote in blocks:
-            name = f"block_{vote.voter_id}"
-            voter = person_name(vote.voter)
+        for block in blocks:
+            name = f"block_{block.voter_id}_{block.option_id}"
             self.fields[name] = forms.CharField(
-                label=f"Your answer to {voter}'s block",
+                label=f"Your answer to {block.voter_name}'s block of “{titles[block.option_id]}”",
                 max_length=5000,
                 widget=forms.Textarea(attrs={"rows": 2}),
-                help_text=f"They said: “{vote.reason[:300]}”",
+                help_text=f"They said: “{block.reason[:300]}”",
             )
-            self.block_fields.append(name)
+            self.block_fields.append((name, block))
 
     def option_id(self) -> int | None:
         outcome = self.cleaned_data["outcome"]
         return None if outcome == "decline" else int(outcome)
 
+    def block_answer_fields(self) -> list:
+        """The bound answer field of each block, for the template."""
+        return [self[name] for name, _block in self.block_fields]
+
     def block_answers(self) -> dict[str, str]:
-        return {name.removeprefix("block_"): self.cleaned_data[name] for name in self.block_fields}
+        """The answers by ``block_key``, as ``proposal_decide`` takes them."""
+        return {block.key: self.cleaned_data[name] for name, block in self.block_fields}
 
 
 class ProposalFilterForm(forms.Form):

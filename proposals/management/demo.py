@@ -44,13 +44,9 @@ def load_demo_proposals(*, team, people) -> None:
     )
     services.proposal_open(proposal=decided, actor=senior)
     first, _second = list(decided.options.all())
-    services.proposal_vote_cast(proposal=decided, voter=dev1, option_id=first.pk, stance="agree")
+    services.proposal_vote_cast(proposal=decided, voter=dev1, option_id=first.pk)
     services.proposal_vote_cast(
-        proposal=decided,
-        voter=dev2,
-        option_id=first.pk,
-        stance="agree",
-        reason="Only if flags have owners.",
+        proposal=decided, voter=dev2, option_id=first.pk, reason="Only if flags have owners."
     )
     services.proposal_decide(
         proposal=decided,
@@ -99,15 +95,14 @@ def load_demo_proposals(*, team, people) -> None:
         proposal=open_one,
         voter=senior,
         option_id=redis.pk,
-        stance="agree",
         reason="We already run Redis for Celery.",
     )
+    # Prefers one option and blocks the other: the block is what the approver must answer.
     services.proposal_vote_cast(
         proposal=open_one,
         voter=dev2,
         option_id=postgres.pk,
-        stance="block",
-        reason="No backup plan for Redis yet.",
+        objections=[services.ObjectionInput(redis.pk, "block", "No backup plan for Redis yet.")],
     )
     services.comment_add(
         proposal=open_one, author=senior, body="What happens on a Redis failover, @dev2?"

@@ -50,6 +50,13 @@ def can_send_action_items_to_jira(*, membership: Membership | None, proposal: Pr
     )
 
 
+def can_mark_superseded(*, membership: Membership, approves_another_decision: bool) -> bool:
+    """Leads, and the approver of a later decision, mark a decision superseded (by it)."""
+    return membership.role == Role.LEAD or (
+        membership.role in VOTING_ROLES and approves_another_decision
+    )
+
+
 def proposal_get_for_user(
     *, slug: str, number: int, user: AbstractBaseUser
 ) -> tuple[Membership, Proposal]:

@@ -4,7 +4,18 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from practices.models import JiraConnection, Membership, Team
@@ -13,11 +24,13 @@ from proposals.models import (
     ActionItem,
     Comment,
     Event,
+    Objection,
+    ObjectionKind,
     Option,
     Proposal,
-    Stance,
     Status,
     Vote,
+    block_key,
 )
 from proposals.selectors.access import VOTING_ROLES, can_send_action_items_to_jira
 from proposals.selectors.page_cache import page_cached, page_key
@@ -43,29 +56,41 @@ def _names(*relations: str) -> list[str]:
     return [f"{r}__{name}" for r in relations for name in ("first_name", "last_name", "email")]
 
 
+def _count(queryset: QuerySet) -> Coalesce:
+    """A correlated COUNT(*) of ``queryset`` (filtered on an ``OuterRef``), 0 when empty."""
+    counted = queryset.order_by().annotate(one=Value(1)).values("one")
+    counted = counted.annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
 def proposal_list(
     *, team: Team, status: str = "", query: str = "", needs_vote_of=None
 ) -> QuerySet[Proposal]:
     """The team's proposals, newest first, with what a list row shows, in one query.
 
-    The vote count is a correlated subquery rather than a join and GROUP BY: it is then
-    worked out for the rows of the page only, and the paginator's COUNT leaves it out.
-    Only the columns a row shows are read: the rest (background, rationale, the charter
-    change) is most of a proposal's bytes, and reading it made the query several times
-    slower.
+    Each row carries its turnout (``vote_count`` of ``voter_count``: the members and
+    leads who may vote, the approver aside) and whether anyone blocks an option
+    (``blocked``). These are correlated subqueries rather than a join and GROUP BY:
+    they are then worked out for the rows of the page only, and the paginator's COUNT
+    leaves them out. Only the columns a row shows are read: the rest (background,
+    rationale, the charter change) is most of a proposal's bytes, and reading it made
+    the query several times slower.
     """
-    votes = (
-        Vote.objects.filter(proposal=OuterRef("pk"))
-        .order_by()
-        .values("proposal")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     proposals = (
         Proposal.objects.filter(team=team)
         .select_related("driver", "approver")
         .only(*LIST_COLUMNS, *_names("driver", "approver"))
-        .annotate(vote_count=Coalesce(Subquery(votes), 0))
+        .annotate(
+            vote_count=_count(Vote.objects.filter(proposal=OuterRef("pk"))),
+            voter_count=_count(
+                Membership.objects.filter(team=OuterRef("team_id"), role__in=VOTING_ROLES).exclude(
+                    user=OuterRef("approver_id")
+                )
+            ),
+            blocked=Exists(
+                Objection.objects.filter(proposal=OuterRef("pk"), kind=ObjectionKind.BLOCK)
+            ),
+        )
     )
     if status:
         proposals = proposals.filter(status=status)
@@ -76,8 +101,11 @@ def proposal_list(
             | Q(options__title__icontains=query)
         ).distinct()
     if needs_vote_of is not None:
-        proposals = proposals.filter(status=Status.OPEN, voting_closed_at__isnull=True).exclude(
-            votes__voter=needs_vote_of
+        # The approver decides rather than votes: nothing waits for their vote.
+        proposals = (
+            proposals.filter(status=Status.OPEN, voting_closed_at__isnull=True)
+            .exclude(votes__voter=needs_vote_of)
+            .exclude(approver=needs_vote_of)
         )
     return proposals.order_by("-number")
 
@@ -106,28 +134,68 @@ def decision_log(*, team: Team) -> QuerySet[Proposal]:
     )
 
 
+@dataclass(frozen=True)
+class ObjectionRow:
+    """An objection as a page shows it: who, to which option, how strongly, and why."""
+
+    voter_id: int
+    option_id: int
+    kind: str
+    reason: str
+    voter_name: str
+
+    @property
+    def key(self) -> str:
+        return block_key(self.voter_id, self.option_id)
+
+    @property
+    def is_block(self) -> bool:
+        return self.kind == ObjectionKind.BLOCK
+
+
 @dataclass
 class Tally:
     option: Option
-    count: int
-    stances: dict[str, int]
+    support: int  # people who prefer this option; objections never add to it
     share: int  # percent of the votes cast, for the bar
+    objections: list[ObjectionRow]  # blocks first, each with its reason
+
+    @property
+    def blocks(self) -> list[ObjectionRow]:
+        return [o for o in self.objections if o.is_block]
+
+    @property
+    def disagrees(self) -> list[ObjectionRow]:
+        return [o for o in self.objections if not o.is_block]
+
+
+@dataclass(frozen=True)
+class MyVote:
+    """The reader's own vote: what fills the form to change it."""
+
+    option_id: int | None
+    reason: str
+    objections: dict[int, ObjectionRow]  # by option id
 
 
 @dataclass
 class ProposalPage:
     options: list[Option]
     vote_count: int
-    my_vote: Vote | None
+    my_vote: MyVote | None
     tally: list[Tally]
     tally_visible: bool
+    no_preference: int  # people who voted without preferring an option
     not_voted: list[str]  # names of eligible members who have not voted
     eligible_count: int
     stamp: "PageStamp"
     action_items: list[ActionItem]
-    blocks: list[Vote]
+    blocks: list[ObjectionRow]
     design_page: object | None
     team_has_jira: bool  # asked only for a decided proposal, which may send its items
+    # Whether the reader approved another decided proposal of the team: the one way,
+    # besides being a lead, to mark this one superseded.
+    approves_another_decision: bool
     supersedes: list[Proposal]
     contributors: list[str]  # names
     informed: list[str]
@@ -205,12 +273,14 @@ def tally_visible(*, proposal: Proposal, has_voted: bool) -> bool:
 
 
 def _turnout(proposal: Proposal, voted: set[int]) -> tuple[int, list[str]]:
-    """How many members may vote, and the names of those not in ``voted``.
+    """How many people may vote, and the names of those not in ``voted``.
 
+    The members and leads vote; the approver decides instead, so is not counted.
     Rows of columns rather than model instances: a big team lists everyone here.
     """
     rows = (
         Membership.objects.filter(team=proposal.team_id, role__in=VOTING_ROLES)
+        .exclude(user=proposal.approver_id)
         .order_by("user__first_name", "user__last_name", "user__email")
         .values_list("user_id", "user__first_name", "user__last_name", "user__email")
     )
@@ -220,9 +290,58 @@ def _turnout(proposal: Proposal, voted: set[int]) -> tuple[int, list[str]]:
     ]
 
 
-def _decision(proposal: Proposal, options: dict[int, Option]) -> tuple[object | None, bool]:
+def _votes_and_objections(proposal: Proposal) -> tuple[dict[int, int | None], list[ObjectionRow]]:
+    """Each voter's preferred option (None: no preference), and every objection with its
+    voter's name, blocks first then oldest first, in one query.
+
+    A UNION of two narrow reads rather than two queries: the page reads both on every
+    view, and its query count stays as it was before objections had a table.
+    """
+    blank = Value("", output_field=CharField())
+    votes = (
+        Vote.objects.filter(proposal=proposal.pk)
+        .order_by()
+        .annotate(kind=blank, why=blank, first=blank, last=blank, mail=blank, at=F("created_at"))
+        .values_list("voter_id", "option_id", "kind", "why", "first", "last", "mail", "at")
+    )
+    objections = (
+        Objection.objects.filter(proposal=proposal.pk)
+        .order_by()
+        .values_list(
+            "voter_id",
+            "option_id",
+            "kind",
+            "reason",
+            "voter__first_name",
+            "voter__last_name",
+            "voter__email",
+            "created_at",
+        )
+    )
+    preferences: dict[int, int | None] = {}
+    rows = []
+    for voter_id, option_id, kind, reason, first, last, email, at in votes.union(
+        objections, all=True
+    ):
+        if kind:
+            rows.append((kind != ObjectionKind.BLOCK, at, voter_id, option_id, kind, reason, first,
+                         last, email))  # fmt: skip
+        else:
+            preferences[voter_id] = option_id
+    rows.sort(key=lambda row: row[:3])
+    return preferences, [
+        ObjectionRow(voter_id, option_id, kind, reason, person_name_from(first, last, email))
+        for _later, _at, voter_id, option_id, kind, reason, first, last, email in rows
+    ]
+
+
+def _decision(
+    proposal: Proposal, options: dict[int, Option], user
+) -> tuple[object | None, bool, bool]:
     """Attach the chosen option, who decided and what superseded a decided proposal, and
-    return its design page and whether the team has a Jira site, in one query."""
+    return its design page, whether the team has a Jira site and whether ``user``
+    approved another of the team's decisions (which may supersede this one), in one
+    query."""
     if proposal.chosen_option_id in options:
         proposal.chosen_option = options[proposal.chosen_option_id]
     decided = (
@@ -238,7 +357,14 @@ def _decision(proposal: Proposal, options: dict[int, Option]) -> tuple[object | 
             "design_page__title",
             "design_page__status",
         )
-        .annotate(team_has_jira=Exists(JiraConnection.objects.filter(team=proposal.team_id)))
+        .annotate(
+            team_has_jira=Exists(JiraConnection.objects.filter(team=proposal.team_id)),
+            approves_another=Exists(
+                Proposal.objects.filter(
+                    team=proposal.team_id, status=Status.DECIDED, approver=user.pk
+                ).exclude(pk=proposal.pk)
+            ),
+        )
         .get()
     )
     proposal.decided_by = decided.decided_by
@@ -246,7 +372,7 @@ def _decision(proposal: Proposal, options: dict[int, Option]) -> tuple[object | 
         decided.superseded_by.team = proposal.team
     proposal.superseded_by = decided.superseded_by
     design_page = getattr(decided, "design_page", None)  # the reverse side may be missing
-    return design_page, decided.team_has_jira
+    return design_page, decided.team_has_jira, decided.approves_another
 
 
 def _stamp(proposal: Proposal) -> PageStamp:
@@ -341,50 +467,46 @@ def proposal_page(*, proposal: Proposal, user, with_blocks: bool = False) -> Pro
     summary = _summary(proposal)
     options = summary.options
     by_id = {o.pk: o for o in options}
-    counts: dict[int, dict[str, int]] = {o.pk: {} for o in options}
-    voted = set()
-    my_vote = None
-    # Three small columns a vote: cheaper to count here than to have the ORM build a
-    # GROUP BY, and who voted is needed for the turnout anyway.
-    for option_id, stance, voter_id in proposal.votes.values_list(
-        "option_id", "stance", "voter_id"
-    ):
-        stances = counts.setdefault(option_id, {})
-        stances[stance] = stances.get(stance, 0) + 1
-        voted.add(voter_id)
-        if voter_id == user.pk:
-            my_vote = Vote(proposal=proposal, voter_id=voter_id, option_id=option_id, stance=stance)
+    preferences, objections = _votes_and_objections(proposal)
+    voted = set(preferences)
     vote_count = len(voted)
-    if my_vote is not None and proposal.is_voting:
-        # The whole vote (its reason) fills the form to change it.
-        my_vote = proposal.votes.get(voter=user)
+    support: dict[int | None, int] = {}
+    for option_id in preferences.values():
+        support[option_id] = support.get(option_id, 0) + 1
+    my_vote = None
+    if user.pk in preferences:
+        # The reason of a preference fills the form to change it; read only then.
+        reason = ""
+        if proposal.is_voting:
+            reason = proposal.votes.filter(voter=user).values_list("reason", flat=True).get()
+        my_vote = MyVote(
+            option_id=preferences[user.pk],
+            reason=reason,
+            objections={o.option_id: o for o in objections if o.voter_id == user.pk},
+        )
     tally = [
         Tally(
             option=o,
-            count=sum(counts[o.pk].values()),
-            stances={s: counts[o.pk][s] for s in Stance.values if s in counts[o.pk]},
-            share=round(100 * sum(counts[o.pk].values()) / (vote_count or 1)),
+            support=support.get(o.pk, 0),
+            share=round(100 * support.get(o.pk, 0) / (vote_count or 1)),
+            objections=[row for row in objections if row.option_id == o.pk],
         )
         for o in options
     ]
     eligible_count, not_voted = _turnout(proposal, voted)
     decided = proposal.status in (Status.DECIDED, Status.SUPERSEDED)
-    design_page, team_has_jira = _decision(proposal, by_id) if decided else (None, False)
-    blocks = []
-    any_block = any(Stance.BLOCK in stances for stances in counts.values())
-    if any_block and (decided or with_blocks):
-        blocks = list(
-            proposal.votes.filter(stance=Stance.BLOCK)
-            .select_related("voter")
-            .defer(*_unshown("voter"))
-            .order_by("updated_at")
-        )
+    design_page, team_has_jira, approves_another = (
+        _decision(proposal, by_id, user) if decided else (None, False, False)
+    )
+    # Blocks come with a decided proposal (with their answers) or to be answered.
+    blocks = [o for o in objections if o.is_block] if decided or with_blocks else []
     return ProposalPage(
         options=options,
         vote_count=vote_count,
         my_vote=my_vote,
         tally=tally,
         tally_visible=tally_visible(proposal=proposal, has_voted=my_vote is not None),
+        no_preference=support.get(None, 0),
         not_voted=not_voted,
         eligible_count=eligible_count,
         stamp=_stamp(proposal),
@@ -392,6 +514,7 @@ def proposal_page(*, proposal: Proposal, user, with_blocks: bool = False) -> Pro
         blocks=blocks,
         design_page=design_page,
         team_has_jira=team_has_jira,
+        approves_another_decision=approves_another,
         supersedes=list(
             proposal.supersedes.only("pk", "number", "title", "team_id", "superseded_by")
         )
@@ -403,12 +526,23 @@ def proposal_page(*, proposal: Proposal, user, with_blocks: bool = False) -> Pro
 
 
 def proposal_votes(*, proposal: Proposal) -> list[Vote]:
-    """Every vote on the proposal with its voter and option, in the order they were cast."""
-    return list(
+    """Every vote on the proposal with its voter, preferred option and objections (as
+    ``.objection_list``), in the order they were cast; two queries."""
+    votes = list(
         proposal.votes.select_related("voter", "option")
         .defer(*_unshown("voter"))
         .order_by("created_at", "pk")
     )
+    objections: dict[int, list[Objection]] = {}
+    for objection in (
+        Objection.objects.filter(proposal=proposal.pk)
+        .select_related("option")
+        .order_by("kind", "pk")
+    ):
+        objections.setdefault(objection.voter_id, []).append(objection)
+    for vote in votes:
+        vote.objection_list = objections.get(vote.voter_id, [])
+    return votes
 
 
 def action_item_jira_enabled(
@@ -425,3 +559,8 @@ def action_item_jira_enabled(
             else JiraConnection.objects.filter(team=proposal.team_id).exists()
         )
     )
+
+
+def team_for_opt_out(*, team_id: int, slug: str) -> Team | None:
+    """The team an outcome opt-out link names, if the address's slug still agrees."""
+    return Team.objects.filter(pk=team_id, slug=slug).first()

@@ -18,11 +18,11 @@ from practices.web import person_name
 from proposals.models import (
     DesignPage,
     DesignPageRevision,
+    ObjectionKind,
     PageEvent,
     PageStatus,
     Proposal,
     Review,
-    Stance,
     Status,
 )
 from proposals.selectors.access import VOTING_ROLES
@@ -131,16 +131,19 @@ def design_page_create(
 
 
 def _block_lines(proposal: Proposal) -> list[str]:
-    """Each block vote with the approver's answer, as the decision recorded them."""
+    """Each block with the approver's answer, as the decision recorded them."""
     blocks = list(
-        proposal.votes.filter(stance=Stance.BLOCK).select_related("voter").order_by("updated_at")
+        proposal.objections.filter(kind=ObjectionKind.BLOCK)
+        .select_related("voter", "option")
+        .order_by("created_at", "pk")
     )
     if not blocks:
         return []
     lines = ["## Blocks and their answers", ""]
-    for vote in blocks:
-        answer = proposal.block_answers.get(str(vote.voter_id), "").strip()
-        lines += [f"**{person_name(vote.voter)}** blocked: {vote.reason.strip()}", ""]
+    for block in blocks:
+        answer = proposal.block_answers.get(block.key, "").strip()
+        who, what = person_name(block.voter), block.option.title
+        lines += [f"**{who}** blocked “{what}”: {block.reason.strip()}", ""]
         quoted = [f"> {line}" if line else ">" for line in (answer or "_No answer._").splitlines()]
         lines += [*quoted, ""]
     return lines

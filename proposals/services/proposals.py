@@ -1,6 +1,7 @@
 """Every change to a DACI proposal: drafting, opening, voting, closing, deciding."""
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,19 @@ from practices.outbox.services import outbox_enqueue
 from practices.revisions import diff_hunks, text_diff
 from practices.web import person_name
 from proposals import tasks
-from proposals.models import ActionItem, Comment, Event, Option, Proposal, Stance, Status, Vote
+from proposals.models import (
+    ActionItem,
+    Comment,
+    Event,
+    Objection,
+    ObjectionKind,
+    Option,
+    OutcomeOptOut,
+    Proposal,
+    Status,
+    Vote,
+    block_key,
+)
 from proposals.selectors.access import VOTING_ROLES
 from proposals.selectors.proposals import MENTION
 
@@ -29,6 +42,15 @@ class OptionInput:
     pros: str = ""
     cons: str = ""
     cost: str = ""
+
+
+@dataclass(frozen=True)
+class ObjectionInput:
+    """An objection to one option: ``kind`` is disagree or block; the reason is required."""
+
+    option_id: int
+    kind: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -201,10 +223,14 @@ def proposal_update(
     existing = list(proposal.options.all())
     kept_titles = {o.title.strip().lower() for o in options if o.title.strip()}
     if proposal.status == Status.OPEN:
-        voted = [o for o in existing if o.votes.exists() and o.title.lower() not in kept_titles]
+        voted = [
+            o
+            for o in existing
+            if o.title.lower() not in kept_titles and (o.votes.exists() or o.objections.exists())
+        ]
         if voted:
             raise ValidationError(
-                {"options": f"People voted for “{voted[0].title}”: it cannot be removed now."}
+                {"options": f"People voted on “{voted[0].title}”: it cannot be removed now."}
             )
     by_title = {o.title.lower(): o for o in existing}
     keep = []
@@ -272,22 +298,68 @@ def proposal_withdraw(*, proposal: Proposal, actor: AbstractBaseUser) -> Proposa
     return proposal
 
 
-def eligible_voter_ids(team: Team) -> list[int]:
+def eligible_voter_ids(proposal: Proposal) -> list[int]:
+    """Who may vote: the team's members and leads, except the approver, who decides."""
     return list(
-        Membership.objects.filter(team=team, role__in=VOTING_ROLES).values_list(
-            "user_id", flat=True
-        )
+        Membership.objects.filter(team=proposal.team_id, role__in=VOTING_ROLES)
+        .exclude(user=proposal.approver_id)
+        .values_list("user_id", flat=True)
     )
+
+
+def _check_objections(
+    proposal: Proposal, option_id: int | None, objections: Sequence[ObjectionInput]
+) -> list[ObjectionInput]:
+    option_ids = set(proposal.options.values_list("pk", flat=True))
+    if option_id is not None and option_id not in option_ids:
+        raise ValidationError({"option": "Pick one of this proposal's options, or no preference."})
+    seen, clean = set(), []
+    for objection in objections:
+        if objection.option_id not in option_ids or objection.option_id in seen:
+            raise ValidationError({"objections": "Object to this proposal's options, once each."})
+        if objection.kind not in ObjectionKind.values:
+            raise ValidationError({"objections": "An objection is a disagree or a block."})
+        if objection.option_id == option_id:
+            raise ValidationError(
+                {"objections": "You cannot prefer an option and object to it too."}
+            )
+        if not objection.reason.strip():
+            raise ValidationError({"objections": "Say why: each objection needs a reason."})
+        seen.add(objection.option_id)
+        clean.append(ObjectionInput(objection.option_id, objection.kind, objection.reason.strip()))
+    return clean
+
+
+def _vote_summary(
+    titles: dict[int, str], option_id: int | None, objections: list[ObjectionInput]
+) -> str:
+    """How the timeline words a vote: ``(prefers Redis; blocks Kafka)``."""
+    parts = [f"prefers {titles[option_id]}" if option_id else "no preference"]
+    verbs = {ObjectionKind.BLOCK: "blocks", ObjectionKind.DISAGREE: "disagrees with"}
+    for kind in (ObjectionKind.BLOCK, ObjectionKind.DISAGREE):
+        named = [titles[o.option_id] for o in objections if o.kind == kind]
+        if named:
+            parts.append(f"{verbs[kind]} {', '.join(named)}")
+    return f"({'; '.join(parts)})"
 
 
 @transaction.atomic
 def proposal_vote_cast(
-    *, proposal: Proposal, voter: AbstractBaseUser, option_id: int, stance: str, reason: str = ""
+    *,
+    proposal: Proposal,
+    voter: AbstractBaseUser,
+    option_id: int | None,
+    objections: Sequence[ObjectionInput] = (),
+    reason: str = "",
 ) -> Vote:
-    """Records ``voter``'s vote, or changes it. One vote per person, while voting is open.
+    """Records ``voter``'s vote, or replaces it whole. One vote per person, while voting
+    is open.
 
-    The proposal row is locked, so a vote never lands after the close; the unique
-    constraint makes a second row for the same person impossible even so.
+    A vote is the option the person prefers (``None``: no preference) and any
+    objections to other options, each with its reason; the objections cast before are
+    replaced in the same transaction. The approver decides and does not vote. The
+    proposal row is locked, so a vote never lands after the close; the unique
+    constraints make a second row for the same person (or option) impossible even so.
     """
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     if not Membership.objects.filter(
@@ -296,34 +368,35 @@ def proposal_vote_cast(
         raise PermissionDenied("Only the team's members and leads vote.")
     if not proposal.is_voting:
         raise ValidationError("Voting is not open on this proposal.")
-    option = proposal.options.filter(pk=option_id).first()
-    if option is None:
-        raise ValidationError({"option": "Pick one of this proposal's options."})
-    if stance not in Stance.values:
-        raise ValidationError({"stance": "Pick agree, abstain, disagree or block."})
+    if proposal.approver_id == voter.pk:
+        raise PermissionDenied("The approver decides on the proposal and does not vote on it.")
+    objections = _check_objections(proposal, option_id, objections)
     reason = reason.strip()
-    if stance in (Stance.DISAGREE, Stance.BLOCK) and not reason:
-        raise ValidationError({"reason": "Say why: a reason is required to disagree or block."})
     existing = Vote.objects.filter(proposal=proposal, voter=voter).first()
     if existing is None:
         try:
             with transaction.atomic():
                 vote = Vote.objects.create(
-                    proposal=proposal, voter=voter, option=option, stance=stance, reason=reason
+                    proposal=proposal, voter=voter, option_id=option_id, reason=reason
                 )
         except IntegrityError:
             existing = Vote.objects.get(proposal=proposal, voter=voter)
-        else:
-            _event(
-                proposal, voter, Event.Kind.VOTED, f"{vote.get_stance_display()}: {option.title}"
-            )
-            return vote
-    existing.option, existing.stance, existing.reason = option, stance, reason
-    existing.save(update_fields=["option", "stance", "reason", "updated_at"])
-    _event(
-        proposal, voter, Event.Kind.VOTE_CHANGED, f"{existing.get_stance_display()}: {option.title}"
+        kind = Event.Kind.VOTED
+    if existing is not None:
+        vote = existing
+        vote.option_id, vote.reason = option_id, reason
+        vote.save(update_fields=["option", "reason", "updated_at"])
+        kind = Event.Kind.VOTE_CHANGED
+    Objection.objects.filter(proposal=proposal, voter=voter).delete()
+    Objection.objects.bulk_create(
+        Objection(
+            proposal=proposal, voter=voter, option_id=o.option_id, kind=o.kind, reason=o.reason
+        )
+        for o in objections
     )
-    return existing
+    titles = dict(proposal.options.values_list("pk", "title"))
+    _event(proposal, voter, kind, _vote_summary(titles, option_id, objections))
+    return vote
 
 
 @transaction.atomic
@@ -340,7 +413,7 @@ def proposal_close(*, proposal: Proposal, actor: AbstractBaseUser | None = None)
         return False
     proposal.refresh_from_db()
     proposal.close_record = {
-        "eligible": eligible_voter_ids(proposal.team),
+        "eligible": eligible_voter_ids(proposal),
         "voted": list(proposal.votes.values_list("voter_id", flat=True)),
     }
     proposal.save(update_fields=["close_record"])
@@ -388,9 +461,10 @@ def proposals_close_due(*, now: dt.datetime | None = None) -> int:
     return sum(proposal_close(proposal=p) for p in due)
 
 
-def unanswered_blocks(proposal: Proposal, answers: dict[str, str]) -> list[Vote]:
-    blocks = proposal.votes.filter(stance=Stance.BLOCK).select_related("voter")
-    return [vote for vote in blocks if not (answers.get(str(vote.voter_id)) or "").strip()]
+def unanswered_blocks(proposal: Proposal, answers: dict[str, str]) -> list[Objection]:
+    """The blocks ``answers`` (keyed by ``block_key``) leave without an answer."""
+    blocks = proposal.objections.filter(kind=ObjectionKind.BLOCK).select_related("voter", "option")
+    return [block for block in blocks if not (answers.get(block.key) or "").strip()]
 
 
 @transaction.atomic
@@ -406,8 +480,9 @@ def proposal_decide(
 ) -> Proposal:
     """The approver decides for an option (or declines with ``option_id=None``).
 
-    Every block vote must be answered. A charter change the proposal carries is applied
-    as a new charter revision, unless the section changed since the proposal was written.
+    Every block (each person's block of each option) must be answered. A charter change
+    the proposal carries is applied as a new charter revision, unless the section changed
+    since the proposal was written.
     """
     proposal = Proposal.objects.select_for_update().select_related("team").get(pk=proposal.pk)
     _require(proposal.approver_id == actor.pk, "Only the approver decides.")
@@ -418,7 +493,7 @@ def proposal_decide(
         raise ValidationError({"rationale": "Write the rationale: why this outcome."})
     missing = unanswered_blocks(proposal, block_answers)
     if missing:
-        names = ", ".join(person_name(v.voter) for v in missing)
+        names = ", ".join(f"{person_name(b.voter)} on “{b.option.title}”" for b in missing)
         raise ValidationError({"block_answers": f"Answer every block before deciding: {names}."})
     if proposal.voting_closed_at is None:
         proposal_close(proposal=proposal, actor=actor)
@@ -435,7 +510,13 @@ def proposal_decide(
         proposal.chosen_option = option
         kind, detail = Event.Kind.DECIDED, f"for “{option.title}”"
     proposal.rationale = rationale
-    proposal.block_answers = {k: v.strip() for k, v in block_answers.items() if v.strip()}
+    blocks = {
+        block_key(b.voter_id, b.option_id)
+        for b in proposal.objections.filter(kind=ObjectionKind.BLOCK)
+    }
+    proposal.block_answers = {
+        k: v.strip() for k, v in block_answers.items() if k in blocks and v.strip()
+    }
     proposal.decided_by, proposal.decided_at, proposal.review_on = actor, now, review_on
     # A charter proposal's first option is "Adopt the change": deciding for it applies it.
     adopts = proposal.chosen_option is not None and proposal.chosen_option.position == 0
@@ -539,3 +620,8 @@ def charter_change_propose(
         background=why,
         charter_change=(section, data),
     )
+
+
+def outcome_opt_out(*, team: Team, email: str) -> None:
+    """``email`` gets no more of ``team``'s outcome emails; safe to do twice."""
+    OutcomeOptOut.objects.get_or_create(team=team, email=email.lower())

@@ -4,17 +4,21 @@ import datetime as dt
 from functools import partial
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from practices.charter.sections import section_spec
 from practices.selectors import charter_section_get, membership_get_for_user
+from proposals import emails
 from proposals.forms.proposals import (
     ActionItemForm,
     CommentForm,
@@ -27,7 +31,13 @@ from proposals.forms.proposals import (
 )
 from proposals.models import Proposal, Status
 from proposals.selectors import proposals as selectors
-from proposals.selectors.access import approves, can_take_part, drives, proposal_get_for_user
+from proposals.selectors.access import (
+    approves,
+    can_mark_superseded,
+    can_take_part,
+    drives,
+    proposal_get_for_user,
+)
 from proposals.services import proposals as services
 from proposals.views import fragments
 
@@ -231,10 +241,7 @@ def _detail_context(request, membership, proposal, **extra) -> dict:
     can_comment = can_take_part(membership) and proposal.status in (Status.DRAFT, Status.OPEN)
     my_vote = page.my_vote
     vote_form = extra.pop("vote_form", None) or VoteForm(
-        options=page.options,
-        initial={"option": my_vote.option_id, "stance": my_vote.stance, "reason": my_vote.reason}
-        if my_vote
-        else None,
+        options=page.options, initial=VoteForm.initial_for(my_vote)
     )
     return {
         "team": membership.team,
@@ -259,10 +266,16 @@ def _detail_context(request, membership, proposal, **extra) -> dict:
         "earlier_events": page.stamp.earlier_events(all_events=all_events),
         "vote_form": vote_form,
         "comment_form": extra.pop("comment_form", None) or CommentForm(),
-        "can_vote": can_take_part(membership) and proposal.is_voting,
+        # The approver decides rather than votes.
+        "can_vote": can_take_part(membership)
+        and proposal.is_voting
+        and proposal.approver_id != request.user.pk,
         "can_comment": can_comment,
         "is_driver": drives(membership, proposal),
         "is_approver": approves(membership, proposal),
+        "can_mark_superseded": can_mark_superseded(
+            membership=membership, approves_another_decision=page.approves_another_decision
+        ),
         "jira_enabled": bool(page.action_items)
         and selectors.action_item_jira_enabled(
             proposal=proposal, membership=membership, team_has_jira=page.team_has_jira
@@ -336,8 +349,8 @@ def proposal_vote(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             services.proposal_vote_cast(
                 proposal=proposal,
                 voter=request.user,
-                option_id=form.cleaned_data["option"],
-                stance=form.cleaned_data["stance"],
+                option_id=form.option_id(),
+                objections=[services.ObjectionInput(*row) for row in form.objections()],
                 reason=form.cleaned_data["reason"],
             )
             saved = True
@@ -425,7 +438,9 @@ def proposal_decide(request: HttpRequest, slug: str, number: int) -> HttpRespons
         except ValidationError as error:
             _apply_errors(form, error)
         else:
-            messages.success(request, f"{proposal.code} is decided; informed people get an email.")
+            messages.success(
+                request, f"{proposal.code} is decided; everyone involved gets an email."
+            )
             return redirect(proposal)
     return render(
         request,
@@ -494,3 +509,25 @@ def charter_change_propose(request: HttpRequest, slug: str, key: str) -> HttpRes
     if request.htmx:
         response = HttpResponse(status=204, headers={"HX-Redirect": response["Location"]})
     return response
+
+
+# The token in the address is the authority (no account, no sign-in); RFC 8058 one-click
+# POSTs come from mail providers without a CSRF token, so this view is exempt.
+@require_http_methods(["GET", "POST"])
+@login_not_required
+@csrf_exempt
+def outcome_unsubscribe(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """GET: a page with a confirm button; POST (the button, or one-click): stop the team's
+    outcome emails to an address outside the team."""
+    try:
+        team_id, email = emails.outcome_opt_out_token_read(token=token)
+    except (signing.BadSignature, ValueError, TypeError):
+        team_id = email = None
+    team = selectors.team_for_opt_out(team_id=team_id, slug=slug) if team_id else None
+    if team is None:
+        return render(request, "proposals/outcome_unsubscribe.html", {"invalid": True}, status=400)
+    context = {"opt_out_team": team, "email": email}
+    if request.method == "POST":
+        services.outcome_opt_out(team=team, email=email)
+        return render(request, "proposals/outcome_unsubscribe.html", {**context, "done": True})
+    return render(request, "proposals/outcome_unsubscribe.html", context)

@@ -59,12 +59,14 @@ def tally_row(page: Page, option: str) -> Locator:
     return page.locator("#voting .tally li", has=page.locator(".tally-option", has_text=option))
 
 
-def vote(page: Page, *, option: str, stance: str, reason: str = "") -> Locator:
-    """Votes through the form in the Votes card; returns the card once htmx swapped it."""
+def vote(page: Page, *, prefer: str, objections=()) -> Locator:
+    """Votes through the form in the Votes card: the option preferred, and objections as
+    (option, "Disagree" or "Block", reason); returns the card once htmx swapped it."""
     voting = page.locator("#voting")
-    voting.get_by_role("radio", name=option, exact=True).check()
-    voting.get_by_role("radio", name=stance, exact=True).check()
-    voting.get_by_label("Reason").fill(reason)
+    voting.get_by_role("radio", name=prefer, exact=True).check()
+    for option, kind, reason in objections:
+        voting.get_by_label(f"Objection to {option}", exact=True).select_option(label=kind)
+        voting.get_by_label(f"Why you object to {option}", exact=True).fill(reason)
     voting.get_by_role("button", name="Vote", exact=True).click()
     return voting
 
@@ -138,54 +140,74 @@ def test_a_proposal_goes_from_draft_to_decision_to_design_page(
         expect(member.get_by_role("heading", level=1)).to_have_text(TITLE)
         expect(tally_row(member, REDIS).locator(".count")).to_have_text("0")
         member.evaluate(NO_RELOAD)
-        voting = vote(member, option=REDIS, stance="Agree")
+        voting = vote(member, prefer=REDIS)
         expect(voting.get_by_role("status")).to_have_text("Your vote is recorded.")
         expect(tally_row(member, REDIS).locator(".count")).to_have_text("1")
-        expect(tally_row(member, REDIS)).to_contain_text("your vote")
+        expect(tally_row(member, REDIS)).to_contain_text("your preference")
         expect(voting.get_by_role("button", name="Change vote")).to_be_visible()
+        # The approver (the lead) decides rather than votes: not waited for.
+        expect(voting.locator(".turnout")).to_have_text("1 of 2 voted. Not yet: Sam Rivera.")
         assert member.evaluate(SURVIVED) == "still here", "voting reloaded the page"
 
-        # Another engineer blocks; without a reason the vote is refused beside the field.
+        # Another engineer prefers the database and blocks Redis; without a reason the
+        # vote is refused beside the reason box.
         senior = page_for(people.senior)
         open_proposals(senior)
         senior.get_by_role("link", name=TITLE).click()
         senior.evaluate(NO_RELOAD)
-        voting = vote(senior, option=DATABASE, stance="Block")
+        voting = vote(senior, prefer=DATABASE, objections=[(REDIS, "Block", "")])
         expect(voting.locator(".field.has-error .errorlist")).to_have_text(
             "Say why: a reason is required to disagree or block."
         )
         reason = "Nobody is on call for Redis yet; sessions would die with it."
-        voting = vote(senior, option=DATABASE, stance="Block", reason=reason)
+        voting.get_by_label(f"Why you object to {REDIS}", exact=True).fill(reason)
+        voting.get_by_role("button", name="Vote", exact=True).click()
         expect(voting.get_by_role("status")).to_have_text("Your vote is recorded.")
+        # The block never adds to Redis's support; it shows apart, in red, with its reason.
         expect(tally_row(senior, DATABASE).locator(".count")).to_have_text("1")
-        expect(tally_row(senior, DATABASE).locator(".stances")).to_have_text("1 block")
         expect(tally_row(senior, REDIS).locator(".count")).to_have_text("1")
-        expect(voting.locator(".turnout")).to_have_text("2 of 3 voted. Not yet: Lena Park.")
+        expect(tally_row(senior, REDIS).locator(".objections li")).to_have_text(
+            f"Sam Rivera blocks: {reason}"
+        )
+        expect(tally_row(senior, DATABASE).locator(".objections")).to_have_count(0)
+        expect(voting.locator(".turnout")).to_have_text("2 of 2 voted.")
         assert senior.evaluate(SURVIVED) == "still here", "voting reloaded the page"
         shoot(senior, "03-voted")
 
         # The approver reads the tally, answers the block and decides.
         open_proposals(lead)
-        expect(lead.locator(".proposal-row")).to_contain_text("2 votes")
+        expect(lead.locator(".proposal-row .turnout")).to_have_text("2 of 2 voted")
+        expect(lead.locator(".proposal-row .blocked-mark")).to_be_visible()
         shoot(lead, "04-list")
         lead.get_by_role("link", name=TITLE).click()
         expect(tally_row(lead, REDIS).locator(".count")).to_have_text("1")
         expect(tally_row(lead, DATABASE).locator(".count")).to_have_text("1")
+        expect(lead.locator(".vote-form")).to_have_count(0)  # the approver has no vote
         # Who voted what is fetched when its list is opened.
         reasons = lead.locator("details.vote-reasons")
         expect(reasons.locator(".vote-list")).to_have_count(0)
         reasons.locator("summary").click()
-        expect(reasons.locator(".vote-list li")).to_have_count(2)
-        expect(reasons.locator(".vote-list")).to_contain_text(f"“{reason}”")
+        expect(reasons.locator(".vote-list > li")).to_have_count(2)
+        expect(reasons.locator(".vote-list")).to_contain_text(f"blocks {REDIS}: {reason}")
         shoot(lead, "05-open-proposal")
         lead.get_by_role("link", name="Decide", exact=True).click()
         expect(lead.get_by_role("heading", level=1)).to_have_text(f"Decide: {TITLE}")
         shoot(lead, "06-decide")
         lead.get_by_role("radio", name=f"Decide for: {REDIS}").check()
-        lead.get_by_label("Your answer to Sam Rivera's block").fill(
-            "Platform puts Redis on call before we switch; the database stays as fallback."
+        lead.get_by_label("Rationale").fill(
+            "Sessions are **hot data**; Redis expires them for free."
         )
-        lead.get_by_label("Rationale").fill("Sessions are hot data; Redis expires them for free.")
+        lead.get_by_role("button", name="Record the decision").click()
+        # The block has no answer yet: refused beside its box, the rest kept.
+        answer_box = lead.get_by_label(f"Your answer to Sam Rivera's block of “{REDIS}”")
+        expect(lead.locator(".blocks .field.has-error .errorlist")).to_have_text(
+            "This field is required."
+        )
+        expect(lead.get_by_label("Rationale")).to_have_value(
+            "Sessions are **hot data**; Redis expires them for free."
+        )
+        answer = "Platform puts Redis on call before we switch; the database stays as fallback."
+        answer_box.fill(answer)
         lead.get_by_label("Action item, row 1").fill("Put Redis on the platform on-call rota")
         lead.get_by_label("Owner, row 1").select_option(label="Sam Rivera")
         lead.get_by_role("button", name="Record the decision").click()
@@ -193,9 +215,18 @@ def test_a_proposal_goes_from_draft_to_decision_to_design_page(
         expect(lead.get_by_role("heading", name=f"Decision: {REDIS}")).to_be_visible()
         expect(lead.locator(".page-head .badge")).to_have_text("Decided")
         expect(lead.locator(".decision-box .answers")).to_contain_text(
-            f"Sam Rivera blocked: “{reason}”"
+            f"Sam Rivera blocked “{REDIS}”: {reason}"
         )
+        expect(lead.locator(".decision-box .answers")).to_contain_text(answer)
         shoot(lead, "07-decided")
+
+        # The decision log renders the rationale's markdown.
+        open_proposals(lead)
+        lead.get_by_role("link", name="Decision log").click()
+        expect(lead.get_by_role("heading", level=1)).to_have_text("Decision log")
+        expect(lead.locator(".decision .excerpt strong")).to_have_text("hot data")
+        shoot(lead, "07b-decision-log")
+        lead.locator(".decision").get_by_role("link", name=TITLE).click()
 
         # The decision becomes a design page.
         lead.get_by_role("button", name="Create the design page").click()
@@ -209,15 +240,36 @@ def test_a_proposal_goes_from_draft_to_decision_to_design_page(
         item = ActionItem.objects.get(proposal=proposal)
         assert (item.text, item.owner) == ("Put Redis on the platform on-call rota", people.senior)
 
-        # The worker tells the informed people of the outcome.
-        wait_for(lambda: len(outcome_mail(mail_dir)) == 2, timeout=30, what="the outcome emails")
+        # The worker tells everyone involved of the outcome: the driver, the voters (the
+        # blocker too) and the informed people.
+        wait_for(lambda: len(outcome_mail(mail_dir)) == 5, timeout=30, what="the outcome emails")
 
     subject = f"[PAY] DACI-1 decided: {TITLE}"
     sent = {m["To"]: m for m in outcome_mail(mail_dir)}
-    assert sorted(sent) == sorted(["cto@example.com", people.observer.email])
+    assert sorted(sent) == sorted(
+        [
+            "cto@example.com",
+            people.observer.email,
+            people.lead.email,
+            people.member.email,
+            people.senior.email,
+        ]
+    )
     for message in sent.values():
         assert message["Subject"] == subject
         body = message.get_body(("plain",)).get_content()
         assert f"Chosen option: {REDIS}" in body
         assert f"http://testserver{proposal.get_absolute_url()}" in body
+    # The blocker reads the rationale rendered, their block with its answer, the item.
+    to_voter = sent[people.senior.email]
+    html = to_voter.get_body(("html",)).get_content()
+    assert "<strong>hot data</strong>" in html and "**" not in html
+    text = to_voter.get_body(("plain",)).get_content()
+    assert "Sessions are hot data; Redis expires them for free." in text
+    assert f"Sam Rivera blocked “{REDIS}”: “{reason}”" in text and answer in text
+    assert "Put Redis on the platform on-call rota — Sam Rivera" in text
+    assert "unsubscribe" not in to_voter.as_string().lower()
+    # Only the outside address is offered a way to stop these emails.
+    assert "Stop these emails" in sent["cto@example.com"].get_body(("plain",)).get_content()
+    assert sent["cto@example.com"]["List-Unsubscribe"]
     assert browser_problems == []

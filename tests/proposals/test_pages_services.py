@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, close_old_connections, connection, transaction
 
-from proposals.models import DesignPage, DesignPageRevision, PageStatus, Status, Vote
+from proposals.models import DesignPage, DesignPageRevision, Objection, PageStatus, Status, Vote
 from proposals.services import pages as services
 from tests.factories import UserFactory, make_team
 from tests.proposals.test_pages_support import (
@@ -94,20 +94,29 @@ def test_a_decided_proposal_gets_a_page_from_its_option_rationale_and_action_ite
 def test_the_page_quotes_each_block_with_the_approvers_answer(people):
     proposal = make_decided_proposal(people.team, people.lead)
     database = proposal.options.get(position=1)
-    Vote.objects.create(
-        proposal=proposal, voter=people.senior, option=database, stance="block",
+    Vote.objects.create(proposal=proposal, voter=people.senior)
+    Objection.objects.create(
+        proposal=proposal, voter=people.senior, option=database, kind="block",
         reason="No failover plan.",
     )  # fmt: skip
-    Vote.objects.create(proposal=proposal, voter=people.member, option=database, stance="agree")
+    Vote.objects.create(proposal=proposal, voter=people.member, option=database)
+    Objection.objects.create(
+        proposal=proposal, voter=people.member, option=proposal.options.get(position=0),
+        kind="disagree", reason="Too slow.",
+    )  # fmt: skip
     proposal.block_answers = {
-        str(people.senior.pk): "Sentinel, tested in staging.\nSee the runbook."
+        f"{people.senior.pk}:{database.pk}": "Sentinel, tested in staging.\nSee the runbook."
     }
     proposal.save(update_fields=["block_answers"])
     page, _ = services.design_page_create_from_proposal(proposal=proposal, author=people.member)
     blocks = page.body.split("## Blocks and their answers", 1)[1].split("## Action items", 1)[0]
-    assert f"**{people.senior.get_full_name()}** blocked: No failover plan." in blocks
+    assert (
+        f"**{people.senior.get_full_name()}** blocked “{database.title}”: No failover plan."
+        in blocks
+    )
     assert "> Sentinel, tested in staging.\n> See the runbook." in blocks
     assert people.member.get_full_name() not in blocks, "only blocks are quoted"
+    assert "Too slow." not in blocks
 
 
 def test_a_page_without_blocks_has_no_blocks_section(people):

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from proposals import tasks
-from proposals.models import Comment, Proposal, Vote
+from proposals.models import Comment, Objection, Proposal, Vote
 from proposals.services import proposals as services
 from tests.factories import add_member
 from tests.proposals.factories import decide, make_proposal
@@ -52,7 +52,7 @@ def test_a_forged_vote_on_a_draft_is_refused(people, client_for):
     proposal = make_proposal(people.team, people.member)
     response = client_for(people.senior).post(
         reverse("proposals:vote", args=["pay", proposal.number]),
-        {"option": proposal.options.first().pk, "stance": "agree"},
+        {"option": proposal.options.first().pk},
     )
     assert response.status_code == 200
     assert "Voting is not open" in response.text
@@ -76,7 +76,7 @@ def test_a_proposal_number_of_another_team_is_404(people, client_for):
     assert client.get(reverse("proposals:detail", args=["pay", theirs.number])).status_code == 404
     response = client.post(
         reverse("proposals:vote", args=["s", theirs.number]),
-        {"option": theirs.options.first().pk, "stance": "agree"},
+        {"option": theirs.options.first().pk},
     )
     assert response.status_code == 404
     assert not Vote.objects.exists()
@@ -113,8 +113,17 @@ def test_twenty_members_vote_at_once_with_duplicates_and_get_twenty_votes(people
     def cast(voter, i):
         try:
             barrier.wait(timeout=20)
+            # Each cast prefers one option and objects to the next: the duplicate cast
+            # replaces both, never leaving a mix of the two.
             services.proposal_vote_cast(
-                proposal=proposal, voter=voter, option_id=options[i % 3], stance="agree"
+                proposal=proposal,
+                voter=voter,
+                option_id=options[i % 3],
+                objections=[
+                    services.ObjectionInput(
+                        options[(i + 1) % 3], "block" if i % 2 else "disagree", f"Cast {i}"
+                    )
+                ],
             )
         except Exception as error:
             errors.append(error)
@@ -132,4 +141,13 @@ def test_twenty_members_vote_at_once_with_duplicates_and_get_twenty_votes(people
     assert errors == []
     assert Vote.objects.filter(proposal=proposal).count() == 20
     assert Vote.objects.filter(proposal=proposal).values("voter").distinct().count() == 20
+    assert Objection.objects.filter(proposal=proposal).count() == 20
+    for vote in Vote.objects.filter(proposal=proposal):
+        objection = Objection.objects.get(proposal=proposal, voter=vote.voter_id)
+        cast = options.index(vote.option_id)
+        assert objection.option_id == options[(cast + 1) % 3]
+        # The objection comes from the same cast as the preference that won.
+        number = int(objection.reason.removeprefix("Cast "))
+        assert number % 3 == cast
+        assert objection.kind == ("block" if number % 2 else "disagree")
     assert not Comment.objects.exists()

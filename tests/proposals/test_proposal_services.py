@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from practices.models import CharterSection
 from proposals import tasks
-from proposals.models import Event, Proposal, Stance, Status, Vote
+from proposals.models import Event, Objection, Proposal, Status, Vote
 from proposals.services import proposals as services
 from tests.factories import UserFactory, make_team
 from tests.proposals.factories import decide, make_proposal
@@ -43,7 +43,7 @@ def test_only_the_driver_opens_and_nobody_votes_on_a_draft(people):
     proposal = make_proposal(people.team, people.member)
     with pytest.raises(ValidationError, match="Voting is not open"):
         services.proposal_vote_cast(
-            proposal=proposal, voter=people.lead, option_id=option_ids(proposal)[0], stance="agree"
+            proposal=proposal, voter=people.lead, option_id=option_ids(proposal)[0]
         )
     with pytest.raises(PermissionDenied):
         services.proposal_open(proposal=proposal, actor=people.lead)
@@ -54,32 +54,36 @@ def test_only_the_driver_opens_and_nobody_votes_on_a_draft(people):
 def test_a_vote_can_change_until_close_and_the_change_is_on_the_timeline(people):
     proposal = make_proposal(people.team, people.member, open_it=True)
     a, b = option_ids(proposal)
-    services.proposal_vote_cast(proposal=proposal, voter=people.lead, option_id=a, stance="agree")
+    services.proposal_vote_cast(proposal=proposal, voter=people.lead, option_id=a)
     services.proposal_vote_cast(
-        proposal=proposal, voter=people.lead, option_id=b, stance="disagree", reason="too slow"
+        proposal=proposal,
+        voter=people.lead,
+        option_id=None,
+        objections=[services.ObjectionInput(b, "disagree", "too slow")],
     )
     vote = Vote.objects.get(proposal=proposal, voter=people.lead)
-    assert (vote.option_id, vote.stance) == (b, Stance.DISAGREE)
+    assert vote.option_id is None
+    objection = Objection.objects.get(proposal=proposal, voter=people.lead)
+    assert (objection.option_id, objection.kind, objection.reason) == (b, "disagree", "too slow")
     kinds = list(proposal.events.values_list("kind", flat=True))
     assert kinds == ["created", "opened", "voted", "vote_changed"]
     services.proposal_close_early(proposal=proposal, actor=people.member)
     with pytest.raises(ValidationError):
-        services.proposal_vote_cast(
-            proposal=proposal, voter=people.lead, option_id=a, stance="agree"
-        )
+        services.proposal_vote_cast(proposal=proposal, voter=people.lead, option_id=a)
 
 
-@pytest.mark.parametrize("stance", ["disagree", "block"])
-def test_objecting_needs_a_reason(people, stance):
+@pytest.mark.parametrize("kind", ["disagree", "block"])
+def test_objecting_needs_a_reason(people, kind):
     proposal = make_proposal(people.team, people.member, open_it=True)
-    with pytest.raises(ValidationError, match="reason is required"):
+    a, b = option_ids(proposal)
+    with pytest.raises(ValidationError, match="needs a reason"):
         services.proposal_vote_cast(
             proposal=proposal,
             voter=people.lead,
-            option_id=option_ids(proposal)[0],
-            stance=stance,
-            reason="   ",
+            option_id=a,
+            objections=[services.ObjectionInput(b, kind, "   ")],
         )
+    assert not Vote.objects.exists() and not Objection.objects.exists()
 
 
 def test_observers_and_outsiders_cannot_vote(people):
@@ -87,7 +91,7 @@ def test_observers_and_outsiders_cannot_vote(people):
     for user in (people.observer, people.outsider):
         with pytest.raises(PermissionDenied):
             services.proposal_vote_cast(
-                proposal=proposal, voter=user, option_id=option_ids(proposal)[0], stance="agree"
+                proposal=proposal, voter=user, option_id=option_ids(proposal)[0]
             )
     assert not Vote.objects.exists()
 
@@ -97,14 +101,14 @@ def test_a_vote_for_another_proposals_option_is_refused(people):
     other = make_proposal(people.team, people.member, open_it=True)
     with pytest.raises(ValidationError, match="Pick one of this proposal's options"):
         services.proposal_vote_cast(
-            proposal=proposal, voter=people.lead, option_id=option_ids(other)[0], stance="agree"
+            proposal=proposal, voter=people.lead, option_id=option_ids(other)[0]
         )
 
 
 def test_closing_at_the_due_date_records_who_could_and_who_did_vote(people):
     proposal = make_proposal(people.team, people.member, approver=people.lead, open_it=True, days=1)
     services.proposal_vote_cast(
-        proposal=proposal, voter=people.senior, option_id=option_ids(proposal)[0], stance="agree"
+        proposal=proposal, voter=people.senior, option_id=option_ids(proposal)[0]
     )
     assert services.proposals_close_due() == 0
     with time_machine.travel(timezone.now() + dt.timedelta(days=2)):
@@ -112,9 +116,8 @@ def test_closing_at_the_due_date_records_who_could_and_who_did_vote(people):
         assert services.proposals_close_due() == 0  # twice is harmless
     proposal.refresh_from_db()
     assert proposal.voting_closed_at is not None
-    assert sorted(proposal.close_record["eligible"]) == sorted(
-        [people.lead.pk, people.senior.pk, people.member.pk]
-    )
+    # The approver (the lead here) decides rather than votes.
+    assert sorted(proposal.close_record["eligible"]) == sorted([people.senior.pk, people.member.pk])
     assert proposal.close_record["voted"] == [people.senior.pk]
 
 
@@ -157,7 +160,10 @@ def test_only_the_approver_decides_and_blocks_must_be_answered(people):
     proposal = make_proposal(people.team, people.member, approver=people.lead, open_it=True)
     a, _ = option_ids(proposal)
     services.proposal_vote_cast(
-        proposal=proposal, voter=people.senior, option_id=a, stance="block", reason="No backups"
+        proposal=proposal,
+        voter=people.senior,
+        option_id=None,
+        objections=[services.ObjectionInput(a, "block", "No backups")],
     )
     with pytest.raises(PermissionDenied):
         services.proposal_decide(
@@ -172,7 +178,7 @@ def test_only_the_approver_decides_and_blocks_must_be_answered(people):
         actor=people.lead,
         option_id=a,
         rationale="Backups first.",
-        block_answers={str(people.senior.pk): "We add nightly backups before the switch."},
+        block_answers={f"{people.senior.pk}:{a}": "We add nightly backups before the switch."},
         action_items=[services.ActionItemInput(text="Set up backups", owner=people.senior)],
     )
     proposal.refresh_from_db()
@@ -195,7 +201,10 @@ def test_informed_people_get_the_outcome_once(people):
     decide(proposal)
     tasks.notify_outcome(proposal.pk)
     tasks.notify_outcome(proposal.pk)
-    assert sorted(m.to[0] for m in mail.outbox) == ["cto@example.com", people.observer.email]
+    # The informed, and the driver too: everyone involved hears the outcome, once.
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        ["cto@example.com", people.observer.email, people.member.email]
+    )
     assert "decided" in mail.outbox[0].subject
 
 

@@ -111,14 +111,12 @@ def test_observers_cannot_start_a_draft(people, client_for):
 def test_the_driver_edits_and_keeps_voted_options(people, client_for):
     proposal = make_proposal(people.team, people.member, approver=people.lead, open_it=True)
     a = proposal.options.get(position=0)
-    services.proposal_vote_cast(
-        proposal=proposal, voter=people.lead, option_id=a.pk, stance="agree"
-    )
+    services.proposal_vote_cast(proposal=proposal, voter=people.senior, option_id=a.pk)
     post = create_post(
         people.lead, **{"options-0-title": "Option B", "options-1-title": "Option C"}
     )
     response = client_for(people.member).post(url("edit", proposal), post)
-    assert "People voted for “Option A”" in response.text
+    assert "People voted on “Option A”" in response.text
     assert client_for(people.senior).post(url("edit", proposal), post).status_code == 403
 
 
@@ -126,9 +124,7 @@ def test_driver_opens_and_member_votes_in_place(people, client_for):
     proposal = make_proposal(people.team, people.member, approver=people.lead)
     client_for(people.member).post(url("status", proposal), {"action": "open"})
     option = proposal.options.get(position=0)
-    response = client_for(people.senior).post(
-        url("vote", proposal), {"option": option.pk, "stance": "agree"}, **HTMX
-    )
+    response = client_for(people.senior).post(url("vote", proposal), {"option": option.pk}, **HTMX)
     assert response.status_code == 200
     assert "<html" not in response.text
     assert 'id="voting"' in response.text
@@ -144,18 +140,26 @@ def test_driver_opens_and_member_votes_in_place(people, client_for):
 
 def test_a_block_without_a_reason_is_refused_beside_the_field(people, client_for):
     proposal = make_proposal(people.team, people.member, open_it=True)
-    option = proposal.options.get(position=0)
-    response = client_for(people.senior).post(
-        url("vote", proposal), {"option": option.pk, "stance": "block", "reason": ""}, **HTMX
-    )
+    a, b = proposal.options.order_by("position")
+    post = {"option": a.pk, f"objection_{b.pk}": "block", f"reason_{b.pk}": ""}
+    response = client_for(people.senior).post(url("vote", proposal), post, **HTMX)
     assert "a reason is required" in response.text
+    # Beside the reason box of the option blocked, and what was picked is kept.
+    error = re.search(rf'id="id_reason_{b.pk}_error"[^>]*>(.*?)</ul>', response.text, re.S)
+    assert error and "a reason is required" in error.group(1)
+    assert '<option value="block" selected>' in response.text
     assert not Vote.objects.exists()
 
 
-@pytest.mark.parametrize("forged", [{"option": "999999"}, {"stance": "veto"}, {"option": "abc"}])
+@pytest.mark.parametrize(
+    "forged",
+    [{"option": "999999"}, {"option": "abc"}, {"option": ""}, {"objection_OPTION": "veto"}],
+)
 def test_forged_votes_are_refused(people, client_for, forged):
     proposal = make_proposal(people.team, people.member, open_it=True)
-    post = {"option": proposal.options.first().pk, "stance": "agree", **forged}
+    first = proposal.options.first().pk
+    forged = {key.replace("OPTION", str(first)): value for key, value in forged.items()}
+    post = {"option": first, f"reason_{first}": "why", **forged}
     client_for(people.senior).post(url("vote", proposal), post, **HTMX)
     assert not Vote.objects.exists()
 
@@ -163,21 +167,24 @@ def test_forged_votes_are_refused(people, client_for, forged):
 def test_observers_cannot_vote_or_comment(people, client_for):
     proposal = make_proposal(people.team, people.member, open_it=True)
     client = client_for(people.observer)
-    post = {"option": proposal.options.first().pk, "stance": "agree"}
+    post = {"option": proposal.options.first().pk}
     assert client.post(url("vote", proposal), post).status_code == 403
     assert client.post(url("comment", proposal), {"body": "hi"}).status_code == 403
     assert not Vote.objects.exists() and not Comment.objects.exists()
 
 
 def test_hidden_tally_shows_after_your_own_vote(people, client_for):
-    proposal = make_proposal(people.team, people.member, open_it=True, hide_tally=True)
-    option = proposal.options.get(position=0)
-    services.proposal_vote_cast(
-        proposal=proposal, voter=people.lead, option_id=option.pk, stance="agree"
+    approver = add_member(people.team)  # decides, so does not count among the voters
+    proposal = make_proposal(
+        people.team, people.member, approver=approver, open_it=True, hide_tally=True
     )
+    option, other = proposal.options.order_by("position")
+    services.proposal_vote_cast(proposal=proposal, voter=people.lead, option_id=option.pk)
     services.proposal_vote_cast(
-        proposal=proposal, voter=people.member, option_id=option.pk, stance="block",
-        reason="<script>alert(1)</script> no rollback plan",
+        proposal=proposal, voter=people.member, option_id=None,
+        objections=[services.ObjectionInput(
+            option.pk, "block", "<script>alert(1)</script> no rollback plan"
+        )],
     )  # fmt: skip
     client = client_for(people.senior)
     before = client.get(url("detail", proposal)).text
@@ -189,8 +196,10 @@ def test_hidden_tally_shows_after_your_own_vote(people, client_for):
         assert hidden.status_code == 200
         assert "votes show once you have voted" in hidden.text
         assert "no rollback plan" not in hidden.text
-    after = client.post(url("vote", proposal), {"option": option.pk, "stance": "agree"}, **HTMX)
+    after = client.post(url("vote", proposal), {"option": other.pk}, **HTMX)
     assert "3 of 3 voted" in after.text and "Who voted what" in after.text
+    # The block shows with its reason in the tally, escaped.
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; no rollback plan" in after.text
     votes = client.get(url("votes", proposal), **HTMX)
     assert "<html" not in votes.text
     assert votes.text.count("<li>") == 3
@@ -234,8 +243,12 @@ def test_approver_answers_the_block_and_decides(
         people.team, people.member, approver=people.lead, open_it=True, informed=[people.observer]
     )
     a = proposal.options.get(position=0)
+    b = proposal.options.get(position=1)
     services.proposal_vote_cast(
-        proposal=proposal, voter=people.senior, option_id=a.pk, stance="block", reason="No backups"
+        proposal=proposal,
+        voter=people.senior,
+        option_id=b.pk,
+        objections=[services.ObjectionInput(a.pk, "block", "No backups")],
     )
     client = client_for(people.lead)
     page = client.get(url("decide", proposal))
@@ -248,7 +261,7 @@ def test_approver_answers_the_block_and_decides(
     }
     refused = client.post(url("decide", proposal), post)
     assert "This field is required" in refused.text
-    post[f"block_{people.senior.pk}"] = "Nightly backups before the switch."
+    post[f"block_{people.senior.pk}_{a.pk}"] = "Nightly backups before the switch."
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(url("decide", proposal), post)
     assert response.status_code == 302
@@ -271,7 +284,7 @@ def test_list_filters_search_and_needs_my_vote(people, client_for):
     make_proposal(people.team, people.member, open_it=True, title="Postgres upgrade")
     make_proposal(people.team, people.member, title="Draft about tests")
     services.proposal_vote_cast(
-        proposal=voted, voter=people.senior, option_id=voted.options.first().pk, stance="agree"
+        proposal=voted, voter=people.senior, option_id=voted.options.first().pk
     )
     client = client_for(people.senior)
     assert "Kafka" in client.get(url("list"), {"q": "kafka"}).text
@@ -317,11 +330,14 @@ def make_busy_proposal(team, driver, voters, *, options, comments):
     proposal = make_proposal(team, driver, options=options, open_it=True)
     option_ids = list(proposal.options.values_list("pk", flat=True))
     for i, voter in enumerate(voters):
+        # Every other voter objects to the next option too; one in four blocks it.
+        other = option_ids[(i + 1) % len(option_ids)]
+        kind = "block" if i % 4 == 3 else "disagree"
         services.proposal_vote_cast(
             proposal=proposal,
             voter=voter,
             option_id=option_ids[i % len(option_ids)],
-            stance="agree",
+            objections=[services.ObjectionInput(other, kind, f"Reason {i}")] if i % 2 else [],
         )
     Comment.objects.bulk_create(
         Comment(proposal=proposal, author=driver, body=f"Comment {i} with **markdown**")
@@ -375,14 +391,19 @@ def decided_with(team, driver, voters, *, items: int):
     option = proposal.options.order_by("position").first()
     blocker = voters[0]
     services.proposal_vote_cast(
-        proposal=proposal, voter=blocker, option_id=option.pk, stance="block", reason="Risky"
+        proposal=proposal,
+        voter=blocker,
+        option_id=None,
+        objections=[services.ObjectionInput(option.pk, "block", "Risky")],
     )
     decided = services.proposal_decide(
         proposal=proposal,
         actor=driver,
         option_id=option.pk,
         rationale="Because.",
-        block_answers={str(blocker.pk): "We will watch it."},
+        block_answers={
+            block.key: "We will watch it." for block in proposal.objections.filter(kind="block")
+        },
         action_items=[services.ActionItemInput(text=f"Step {i}") for i in range(items)],
     )
     earlier = decide(make_proposal(team, driver, open_it=True))
@@ -415,9 +436,7 @@ def test_a_cached_discussion_and_timeline_show_what_is_added(people, client_for)
     assert "First thoughts" in before
     services.comment_add(proposal=proposal, author=people.senior, body="Second thoughts")
     option_id = proposal.options.values_list("pk", flat=True).first()
-    services.proposal_vote_cast(
-        proposal=proposal, voter=people.senior, option_id=option_id, stance="agree"
-    )
+    services.proposal_vote_cast(proposal=proposal, voter=people.senior, option_id=option_id)
     page = client.get(url("detail", proposal)).text
     assert "First thoughts" in page and "Second thoughts" in page
     assert 'Discussion <span class="muted">(2)</span>' in page
@@ -551,7 +570,7 @@ def test_a_long_timeline_shows_the_newest_events_and_the_rest_on_request(people,
     option_ids = list(proposal.options.values_list("pk", flat=True))
     for i in range(24):  # each change of vote is an event
         services.proposal_vote_cast(
-            proposal=proposal, voter=people.senior, option_id=option_ids[i % 2], stance="agree"
+            proposal=proposal, voter=people.senior, option_id=option_ids[i % 2]
         )
     events = selectors.proposal_events(proposal=proposal)
     assert len(events) == 20
