@@ -63,7 +63,7 @@ def named_team(db):
     )
     decided = make_proposal(team, dev, approver=lead, open_it=True, title="Queue for emails")
     proposal_services.proposal_vote_cast(
-        proposal=decided, voter=dev, option_id=decided.options.first().pk, stance="agree"
+        proposal=decided, voter=dev, option_id=decided.options.first().pk
     )
     proposal_services.comment_add(proposal=decided, author=dev, body="Looks right to me.")
     decide(decided, action_items=[ActionItemInput(text="Write the runbook", owner=dev)])
