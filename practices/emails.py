@@ -13,6 +13,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from practices.models import Membership
+from practices.single_line import header_line
 
 
 def absolute_url(path: str) -> str:
@@ -28,10 +29,18 @@ def set_password_url(user: AbstractBaseUser, *, url_name: str) -> str:
 def email_build(
     *, to: str, subject: str, template: str, context: dict, headers: dict | None = None
 ) -> EmailMultiAlternatives:
-    """A text + HTML email rendered from templates/emails/<template>.txt|.html, unsent."""
+    """A text + HTML email rendered from templates/emails/<template>.txt|.html, unsent.
+
+    Every email is built here, so here the subject and the headers are made one line:
+    a title stored with a line break (before forms folded them) would otherwise make
+    the send fail with BadHeaderError, and the email would be lost.
+    """
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to], headers=headers)
+    headers = {name: header_line(str(value)) for name, value in (headers or {}).items()}
+    message = EmailMultiAlternatives(
+        subject=header_line(subject), body=text, to=[to], headers=headers
+    )
     message.attach_alternative(html, "text/html")
     return message
 

@@ -8,6 +8,7 @@ from django import forms
 from practices.jira.jql import jql_split_order_by, jql_unbalanced
 from practices.jira.selectors import DEFAULT_SORT, SORTS, TicketFilters
 from practices.models import JiraDeployment, StatusCategory
+from practices.single_line import OneLineField
 
 JQL_MAX = 2000
 
@@ -121,11 +122,11 @@ class TicketFilterForm(forms.Form):
     """The tickets page's query string; anything unknown is ignored, never an error page."""
 
     category = forms.ChoiceField(required=False, choices=[("", "Any"), *StatusCategory.choices[:3]])
-    status = forms.CharField(required=False, max_length=100)
-    type = forms.CharField(required=False, max_length=100)
-    assignee = forms.CharField(required=False, max_length=128)
-    label = forms.CharField(required=False, max_length=255)
-    q = forms.CharField(required=False, max_length=200)
+    status = OneLineField(required=False, max_length=100)
+    type = OneLineField(required=False, max_length=100)
+    assignee = OneLineField(required=False, max_length=128)
+    label = OneLineField(required=False, max_length=255)
+    q = OneLineField(required=False, max_length=200)
     sort = forms.ChoiceField(
         required=False,
         choices=[(name, name) for key in SORTS for name in (key, f"-{key}")],
