@@ -1,10 +1,10 @@
 """What a lead types to connect Jira, and the filters of the tickets page."""
 
-import ipaddress
 from urllib.parse import urlsplit
 
 from django import forms
 
+from practices.jira.addresses import host_refusal
 from practices.jira.jql import jql_split_order_by, jql_unbalanced
 from practices.jira.selectors import DEFAULT_SORT, SORTS, TicketFilters
 from practices.models import JiraDeployment, StatusCategory
@@ -74,14 +74,10 @@ class JiraConnectionForm(forms.Form):
             raise forms.ValidationError("Leave the user and password out of the address.")
         if parts.query or parts.fragment:
             raise forms.ValidationError("Give the site's address only, without ? or #.")
-        host = (parts.hostname or "").strip("[]")
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            address = None
-        if address is not None and (address.is_link_local or address.is_unspecified):
-            # Cloud metadata services live there; a Jira site never does.
-            raise forms.ValidationError("That address cannot be a Jira site.")
+        # A name is checked again, with every address it resolves to, on each connection.
+        problem = host_refusal(parts.hostname or "")
+        if problem:
+            raise forms.ValidationError(problem)
         return url
 
     def clean_jql(self) -> str:
