@@ -57,9 +57,14 @@ def address_unwrapped(address: Address) -> Address:
 def address_refusal(address: Address) -> str | None:
     """Why Teamlead will not connect to ``address``, or None when it may."""
     inner = address_unwrapped(address)
-    if inner.is_link_local or inner.is_unspecified or inner.is_multicast:
-        # Cloud metadata services live there; a Jira site never does.
-        return "That address cannot be a Jira site."
+    kind = (
+        "link-local (where cloud metadata services live)" if inner.is_link_local
+        else "unspecified" if inner.is_unspecified
+        else "multicast" if inner.is_multicast
+        else None
+    )  # fmt: skip
+    if kind:
+        return f"That address cannot be a Jira site: {inner} is {kind}."
     if inner.is_global or any(inner in network for network in _allowed_networks()):
         return None
     return (

@@ -56,7 +56,7 @@ def test_a_metadata_address_in_any_form_is_refused(
 ):
     response = client_for(people.lead).post(URL, form_data(fake_jira, base_url=base_url))
     assert response.status_code == 200
-    assert "That address cannot be a Jira site." in response.text
+    assert "That address cannot be a Jira site: " in response.text
     assert not JiraConnection.objects.exists()
 
 
@@ -77,7 +77,10 @@ def test_an_allowed_private_network_is_accepted_but_metadata_never(settings):
     ]
     assert addresses.host_refusal("[::ffff:10.0.0.5]") is None
     assert addresses.host_refusal("10.0.0.5") is None
-    assert addresses.host_refusal("[::ffff:a9fe:a9fe]") == "That address cannot be a Jira site."
+    assert addresses.host_refusal("[::ffff:a9fe:a9fe]") == (
+        "That address cannot be a Jira site: 169.254.169.254 is link-local (where cloud "
+        "metadata services live)."
+    )
     assert addresses.host_refusal("192.168.0.1") is not None
     assert addresses.host_refusal("jira.example.com") is None  # checked when connecting
     assert addresses.host_refusal("8.8.8.8") is None
