@@ -13,18 +13,21 @@ from pathlib import Path
 import pytest
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 from django.utils.html import escape
 
 from practices.models import CharterSection
 from practices.services import charter_section_update
+from proposals.models import Option
 from proposals.services import pages as page_services
 from proposals.services import proposals as services
 from proposals.tasks import notify_outcome
 from tests.factories import UserFactory, add_member
 from tests.proposals.factories import decide, make_proposal
 
+User = get_user_model()
 HOSTILE = [
     "<img src=x onerror=alert(1)>",
     '<base href="https://evil.example/">',
@@ -71,12 +74,15 @@ def assert_shown_as_text(html: str, hostile: str, *, times: int = 1) -> None:
 def test_a_block_reason_is_text_on_the_approvers_decide_page(people, client_for, hostile):
     proposal = make_proposal(people.team, people.member, approver=people.lead, open_it=True)
     option = proposal.options.get(position=0)
+    Option.objects.filter(pk=option.pk).update(title=hostile)
+    User.objects.filter(pk=people.senior.pk).update(first_name=hostile, last_name="")
     services.proposal_vote_cast(
         proposal=proposal, voter=people.senior, option_id=option.pk, stance="block", reason=hostile
     )
     url = reverse("proposals:decide", args=["pay", proposal.number])
     page = client_for(people.lead).get(url).text
-    assert_shown_as_text(page, hostile)
+    # The reason (a help text), the blocker's name (a label), the option (a choice).
+    assert_shown_as_text(page, hostile, times=3)
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)

@@ -20,14 +20,15 @@ office network. So:
 
 import ipaddress
 import socket
+import sys
 
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import NameResolutionError, NewConnectionError
-from urllib3.util.connection import allowed_gai_family
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.util.connection import allowed_gai_family, create_connection
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -103,7 +104,12 @@ def _resolved(host: str, port: int) -> list[str]:
 
 
 class _CheckedConnection:
-    """Connects only to addresses that passed ``address_refusal``, and to exactly those."""
+    """Connects only to addresses that passed ``address_refusal``, and to exactly those.
+
+    urllib3's own ``_new_conn`` resolved the name again; this one connects to the
+    checked address. ``self.host`` stays the name: the Host header, SNI and the
+    certificate check need it.
+    """
 
     def _new_conn(self):
         try:
@@ -111,12 +117,23 @@ class _CheckedConnection:
         except socket.gaierror as error:
             raise NameResolutionError(self.host, self, error) from error
         failure = None
-        for address in addresses:
-            self._dns_host = address
+        for address in addresses:  # in the resolver's order, as urllib3 tries them
             try:
-                return super()._new_conn()
-            except NewConnectionError as error:  # try the name's next address
-                failure = error
+                sock = create_connection(
+                    (address, self.port),
+                    self.timeout,
+                    source_address=self.source_address,
+                    socket_options=self.socket_options,
+                )
+            except TimeoutError as error:
+                raise ConnectTimeoutError(
+                    self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
+                ) from error
+            except OSError as error:
+                failure = NewConnectionError(self, f"Failed to establish a new connection: {error}")
+                continue
+            sys.audit("http.client.connect", self, self.host, self.port)
+            return sock
         raise failure
 
 

@@ -6,8 +6,11 @@ name was never checked at all: the address it resolves to is checked when connec
 
 import ipaddress
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 from django.urls import reverse
 
 from practices.jira import addresses
@@ -165,3 +168,30 @@ def test_testing_the_connection_says_the_name_leads_to_a_private_address(
     response = client_for(people.lead).post(TEST_URL, data, HTTP_HX_REQUEST="true")
     assert "jira.corp.test resolves to 10.0.0.7." in response.text
     assert "private or local address" in response.text
+
+
+def test_the_checked_connection_still_names_the_site_in_the_host_header(monkeypatch):
+    """Connecting to the checked address must not replace the name the request carries:
+    the Host header (and, over HTTPS, SNI and the certificate check) need the name."""
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.headers["Host"])
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        _resolving(monkeypatch, {"jira.corp.test": ["127.0.0.1"]})
+        port = server.server_address[1]
+        with addresses.checked_session_mount(requests.Session()) as session:
+            assert session.get(f"http://jira.corp.test:{port}/", timeout=5).status_code == 204
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == [f"jira.corp.test:{port}"]
