@@ -134,3 +134,20 @@ def test_a_name_with_a_line_break_cannot_break_an_invitation(people):
     membership_email_send(membership=membership)
     (sent,) = mail.outbox
     assert sent.message()["Subject"] == "[PAY] You are invited to Pay ments on Teamlead"
+
+
+def test_a_token_with_a_line_break_is_refused_not_folded(people, client_for):
+    # Folding would change a secret; the lead is told, next to the field.
+    url = reverse("practices:jira_connection", args=["pay"])
+    response = client_for(people.lead).post(
+        url,
+        {
+            "base_url": "https://jira.example.com",
+            "deployment": "dc",
+            "token": "abc\r\ndef",
+            "jql": "project = PAY",
+            "sync_interval_minutes": "5",
+        },
+    )
+    assert response.status_code == 200
+    assert "An API token is one line: paste it again without line breaks." in response.text

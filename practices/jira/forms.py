@@ -8,7 +8,7 @@ from practices.jira.addresses import host_refusal
 from practices.jira.jql import jql_split_order_by, jql_unbalanced
 from practices.jira.selectors import DEFAULT_SORT, SORTS, TicketFilters
 from practices.models import JiraDeployment, StatusCategory
-from practices.single_line import OneLineField
+from practices.single_line import OneLineField, one_line
 
 JQL_MAX = 2000
 
@@ -79,6 +79,16 @@ class JiraConnectionForm(forms.Form):
         if problem:
             raise forms.ValidationError(problem)
         return url
+
+    def clean_token(self) -> str:
+        token = self.cleaned_data["token"]
+        # A secret is sent as typed: folding a line break would change it, and Jira would
+        # refuse it with a message about the address rather than the token.
+        if one_line(token) != token:
+            raise forms.ValidationError(
+                "An API token is one line: paste it again without line breaks."
+            )
+        return token
 
     def clean_jql(self) -> str:
         jql = " ".join(self.cleaned_data["jql"].split())
