@@ -240,6 +240,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
     # Saving the connection queues a sync: into a folder nothing reads, not a real queue.
     os.environ["CELERY_BROKER_URL"] = "filesystem://"
     os.environ["CELERY_FILESYSTEM_DIR"] = str(workdir / "celery")
+    # The fake Jira listens on 127.0.0.1: a network a connection reaches only if allowed.
+    os.environ["JIRA_ALLOWED_NETWORKS"] = "127.0.0.1/32"
     note(f"starting the fake Jira with {args.tickets} tickets")
     with (
         fake_jira(args.tickets, workdir / "fake-jira.log") as url,

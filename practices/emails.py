@@ -16,6 +16,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from practices.models import Membership
+from practices.single_line import header_line
 from practices.web import person_name
 
 
@@ -55,14 +56,19 @@ def email_build(
 ) -> EmailMultiAlternatives:
     """A text + HTML email rendered from templates/emails/<template>.txt|.html, unsent.
 
-    Without ``message_id`` Django makes a new random one each time it is built.
+    Without ``message_id`` Django makes a new random one each time it is built. Every
+    email is built here, so here the subject and the headers are made one line: a title
+    stored with a line break (before forms folded them) would otherwise make the send
+    fail with BadHeaderError, and the email would be lost.
     """
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
-    headers = dict(headers or {})
+    headers = {name: header_line(str(value)) for name, value in (headers or {}).items()}
     if message_id:
         headers["Message-ID"] = message_id
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to], headers=headers)
+    message = EmailMultiAlternatives(
+        subject=header_line(subject), body=text, to=[to], headers=headers
+    )
     message.attach_alternative(html, "text/html")
     return message
 

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 
 from practices import tasks
 from practices.models import Role, Team, validate_time_zone
+from practices.single_line import OneLineField
 
 COMMON_TIME_ZONES = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
 
@@ -50,7 +51,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
 
 
 class TeamForm(forms.ModelForm):
-    time_zone = forms.CharField(
+    time_zone = OneLineField(
         max_length=64,
         validators=[validate_time_zone],
         widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
@@ -60,6 +61,7 @@ class TeamForm(forms.ModelForm):
     class Meta:
         model = Team
         fields = ["name", "slug", "time_zone"]
+        field_classes = {"name": OneLineField}
         labels = {"slug": "Short name"}
         help_texts = {"slug": "Lower-case letters, digits and dashes, e.g. pay. Used in addresses."}
 
@@ -81,6 +83,7 @@ class TeamSettingsForm(forms.ModelForm):
     class Meta:
         model = Team
         fields = ["name", "time_zone"]
+        field_classes = {"name": OneLineField}
 
 
 class MemberAddForm(forms.Form):

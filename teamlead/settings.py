@@ -8,6 +8,7 @@ production shape. Bad values fail loudly at start-up rather than at first use.
 
 import base64
 import hashlib
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -297,6 +298,16 @@ if CELERY_BEAT_SCHEDULE["plan-reminders"]["schedule"] <= 0:
 JIRA_SYNC_LEASE_SECONDS = env.float("JIRA_SYNC_LEASE_SECONDS", default=120.0)
 if JIRA_SYNC_LEASE_SECONDS <= 0 or CELERY_BEAT_SCHEDULE["plan-jira-syncs"]["schedule"] <= 0:
     raise ImproperlyConfigured("JIRA_SYNC_LEASE_SECONDS and JIRA_SYNC_PLAN_SECONDS must be > 0.")
+
+# Private and local networks a Jira site may be on (CIDR, comma-separated), e.g. the
+# company network of a Data Center site. Public addresses need no entry; link-local
+# ones (cloud metadata) are refused even if listed. See practices/jira/addresses.py.
+try:
+    JIRA_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(network) for network in env.list("JIRA_ALLOWED_NETWORKS", default=[])
+    ]
+except ValueError as error:
+    raise ImproperlyConfigured(f"JIRA_ALLOWED_NETWORKS: {error}") from None
 
 # Jira API tokens are encrypted at rest with Fernet. JIRA_TOKEN_KEY is one key, or several
 # separated by commas while rotating: the first encrypts, any of them decrypts.

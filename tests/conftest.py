@@ -1,3 +1,4 @@
+import ipaddress
 import os
 import uuid
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from django.db import connection
 from practices.models import Role, Team
 from teamlead.celery import app as celery_app
 from tests.factories import UserFactory, add_member, make_team
+from tests.worker import TEST_JIRA_NETWORKS
 
 # The SQLite test database lives in var/ so that a worker process can open it too.
 settings.VAR_DIR.mkdir(exist_ok=True)
@@ -60,6 +62,13 @@ def celery_broker(tmp_path_factory):
     yield broker
     # Leave no unconsumed test messages behind for a real worker to find later.
     celery_app.control.purge()
+
+
+@pytest.fixture(autouse=True)
+def _fake_jira_allowed(settings):
+    # The fake Jira listens on 127.0.0.1, which a Jira connection reaches only when
+    # allowed (practices/jira/addresses.py); worker processes are allowed the same.
+    settings.JIRA_ALLOWED_NETWORKS = [ipaddress.ip_network(TEST_JIRA_NETWORKS)]
 
 
 @pytest.fixture(autouse=True)

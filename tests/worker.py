@@ -18,6 +18,10 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+# The fake Jira's address: what a Jira connection may reach in tests, as the operator's
+# JIRA_ALLOWED_NETWORKS setting allows a private network (practices/jira/addresses.py).
+TEST_JIRA_NETWORKS = "127.0.0.1/32"
+
 
 def test_database_url() -> str:
     db = connection.settings_dict
@@ -35,6 +39,7 @@ def worker_env(broker: dict, mail_dir: Path) -> dict[str, str]:
         "DATABASE_URL": test_database_url(),
         "EMAIL_URL": f"filemail://{mail_dir}",
         "SITE_URL": "http://testserver",
+        "JIRA_ALLOWED_NETWORKS": TEST_JIRA_NETWORKS,
     }
     if broker["broker_url"].startswith("filesystem"):
         folder = Path(broker["broker_transport_options"]["data_folder_in"]).parent

@@ -4,6 +4,8 @@ import datetime as dt
 
 from django import forms
 
+from practices.single_line import OneLineField
+
 MARKDOWN_MAX_CHARS = 20_000
 
 
@@ -38,7 +40,7 @@ class QuantityField(forms.IntegerField):
         return f"{value} {unit}"
 
 
-class ListField(forms.CharField):
+class ListField(OneLineField):
     """A comma-separated list of short names, stored as a list."""
 
     def __init__(self, *, max_items: int = 20, item_max_length: int = 40, **kwargs) -> None:

@@ -4,6 +4,7 @@ from django import forms
 
 from practices.charter.fields import ListField, MarkdownField, NativeDateInput, QuantityField
 from practices.models import RETRO_LONGEST_MINUTES, validate_time_zone
+from practices.single_line import OneLineField
 
 WEEKDAYS = [
     (0, "Monday"),
@@ -21,7 +22,7 @@ class SectionForm(forms.Form):
     """Fields every section form shares: the version it was opened at, and why it changes."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
-    message = forms.CharField(
+    message = OneLineField(
         label="Why this change (optional)",
         max_length=200,
         required=False,
@@ -55,11 +56,11 @@ class MethodologyForm(SectionForm):
 
 
 class PriorityRuleForm(forms.Form):
-    ticket_type = forms.CharField(label="Ticket type", max_length=60)
-    component = forms.CharField(
+    ticket_type = OneLineField(label="Ticket type", max_length=60)
+    component = OneLineField(
         label="Component", max_length=80, required=False, help_text="Empty for any component."
     )
-    rule = forms.CharField(label="Rule", max_length=300)
+    rule = OneLineField(label="Rule", max_length=300)
 
 
 class PrioritiesForm(SectionForm):
@@ -86,9 +87,9 @@ class NonFunctionalForm(SectionForm):
 
 
 class MilestoneForm(forms.Form):
-    name = forms.CharField(label="Milestone", max_length=120)
+    name = OneLineField(label="Milestone", max_length=120)
     target_date = forms.DateField(label="Target date", widget=NativeDateInput())
-    deliverable = forms.CharField(label="Deliverable", max_length=300, required=False)
+    deliverable = OneLineField(label="Deliverable", max_length=300, required=False)
     done = forms.BooleanField(label="Done", required=False)
 
 
@@ -97,9 +98,9 @@ class MilestonesForm(SectionForm):
 
 
 class SliForm(forms.Form):
-    name = forms.CharField(label="Indicator", max_length=120)
-    measures = forms.CharField(label="What it measures", max_length=300)
-    objective = forms.CharField(
+    name = OneLineField(label="Indicator", max_length=120)
+    measures = OneLineField(label="What it measures", max_length=300)
+    objective = OneLineField(
         label="Objective", max_length=120, help_text="e.g. 99.9% of requests under 300 ms"
     )
 
@@ -205,7 +206,7 @@ class RetrosForm(SectionForm):
     start_time = forms.TimeField(
         label="At (local time)", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
-    time_zone = forms.CharField(
+    time_zone = OneLineField(
         label="Time zone", max_length=64, validators=[validate_time_zone],
         help_text="e.g. Europe/Berlin",
         widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),

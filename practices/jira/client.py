@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import requests
 from jira import JIRA, JIRAError
 
+from practices.jira.addresses import AddressRefused, checked_session_mount
 from practices.models import JiraDeployment
 
 USER_AGENT = "Teamlead (Jira ticket sync)"
@@ -137,7 +138,7 @@ class JiraClient:
             return self.server
         try:
             with self._translated("serverInfo"):
-                self._jira = JIRA(
+                jira = JIRA(
                     server=self.base_url,
                     options={
                         # Cloud's v3 and Data Center's v2 answer alike for our fields.
@@ -147,11 +148,22 @@ class JiraClient:
                     },
                     basic_auth=(self._email, self._token) if self.is_cloud else None,
                     token_auth=None if self.is_cloud else self._token,
-                    get_server_info=True,
+                    # Asked below, once the session checks the addresses it connects to.
+                    get_server_info=False,
                     max_retries=0,
                     timeout=self._timeout,
                     logging=False,
                 )
+                checked_session_mount(jira._session)
+                try:
+                    # What JIRA(get_server_info=True) does, on the checked session.
+                    info = jira.server_info()
+                    jira._version = tuple(info["versionNumbers"])
+                    jira.deploymentType = info.get("deploymentType")
+                except BaseException:
+                    jira.close()
+                    raise
+                self._jira = jira
         except JiraSetupError as problem:
             # Data Center has no v3 API: its 404 there deserves a better answer.
             said = self._v2_deployment() if problem.status == 404 and self.is_cloud else None
@@ -173,12 +185,13 @@ class JiraClient:
     def _v2_deployment(self) -> str | None:
         """What the site's v2 serverInfo says its deployment is, if it answers at all."""
         try:
-            answer = requests.get(
-                f"{self.base_url}/rest/api/2/serverInfo",
-                timeout=self._timeout,
-                headers={"Accept": "application/json", "User-Agent": USER_AGENT},
-            ).json()
-        except (requests.exceptions.RequestException, ValueError):
+            with checked_session_mount(requests.Session()) as session:
+                answer = session.get(
+                    f"{self.base_url}/rest/api/2/serverInfo",
+                    timeout=self._timeout,
+                    headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+                ).json()
+        except (requests.exceptions.RequestException, AddressRefused, ValueError):
             return None
         return answer.get("deploymentType") if isinstance(answer, dict) else None
 
@@ -325,6 +338,8 @@ class JiraClient:
             yield
         except JiraProblem:
             raise
+        except AddressRefused as refused:
+            raise JiraSetupError(str(refused)) from None
         except JIRAError as error:
             raise self._from_status(error, action) from None
         except requests.exceptions.SSLError:

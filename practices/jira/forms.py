@@ -1,13 +1,14 @@
 """What a lead types to connect Jira, and the filters of the tickets page."""
 
-import ipaddress
 from urllib.parse import urlsplit
 
 from django import forms
 
+from practices.jira.addresses import host_refusal
 from practices.jira.jql import jql_split_order_by, jql_unbalanced
 from practices.jira.selectors import DEFAULT_SORT, SORTS, TicketFilters
 from practices.models import JiraDeployment, StatusCategory
+from practices.single_line import OneLineField, one_line
 
 JQL_MAX = 2000
 
@@ -73,15 +74,21 @@ class JiraConnectionForm(forms.Form):
             raise forms.ValidationError("Leave the user and password out of the address.")
         if parts.query or parts.fragment:
             raise forms.ValidationError("Give the site's address only, without ? or #.")
-        host = (parts.hostname or "").strip("[]")
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            address = None
-        if address is not None and (address.is_link_local or address.is_unspecified):
-            # Cloud metadata services live there; a Jira site never does.
-            raise forms.ValidationError("That address cannot be a Jira site.")
+        # A name is checked again, with every address it resolves to, on each connection.
+        problem = host_refusal(parts.hostname or "")
+        if problem:
+            raise forms.ValidationError(problem)
         return url
+
+    def clean_token(self) -> str:
+        token = self.cleaned_data["token"]
+        # A secret is sent as typed: folding a line break would change it, and Jira would
+        # refuse it with a message about the address rather than the token.
+        if one_line(token) != token:
+            raise forms.ValidationError(
+                "An API token is one line: paste it again without line breaks."
+            )
+        return token
 
     def clean_jql(self) -> str:
         jql = " ".join(self.cleaned_data["jql"].split())
@@ -121,11 +128,11 @@ class TicketFilterForm(forms.Form):
     """The tickets page's query string; anything unknown is ignored, never an error page."""
 
     category = forms.ChoiceField(required=False, choices=[("", "Any"), *StatusCategory.choices[:3]])
-    status = forms.CharField(required=False, max_length=100)
-    type = forms.CharField(required=False, max_length=100)
-    assignee = forms.CharField(required=False, max_length=128)
-    label = forms.CharField(required=False, max_length=255)
-    q = forms.CharField(required=False, max_length=200)
+    status = OneLineField(required=False, max_length=100)
+    type = OneLineField(required=False, max_length=100)
+    assignee = OneLineField(required=False, max_length=128)
+    label = OneLineField(required=False, max_length=255)
+    q = OneLineField(required=False, max_length=200)
     sort = forms.ChoiceField(
         required=False,
         choices=[(name, name) for key in SORTS for name in (key, f"-{key}")],

@@ -7,12 +7,13 @@ from practices.models import (
     validate_time_zone,
 )
 from practices.reminders.kinds import kind_list
+from practices.single_line import OneLineField
 
 
 class PreferencesForm(forms.Form):
     """One choice per kind of reminder, plus the person's time zone and digest hour."""
 
-    time_zone = forms.CharField(
+    time_zone = OneLineField(
         label="Your time zone",
         max_length=64,
         required=False,

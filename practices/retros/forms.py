@@ -11,6 +11,7 @@ from django.utils.functional import cached_property
 from practices.charter.fields import NativeDateInput
 from practices.models import RetroCardGroup, RetroColumn
 from practices.retros.services import REVIEW_OUTCOMES
+from practices.single_line import OneLineField
 from practices.web import person_name
 
 
@@ -39,7 +40,7 @@ class GroupForm(forms.Form):
     group = forms.ModelChoiceField(
         queryset=RetroCardGroup.objects.none(), required=False, empty_label="No group"
     )
-    new_title = forms.CharField(label="or a new group", max_length=120, required=False)
+    new_title = OneLineField(label="or a new group", max_length=120, required=False)
 
     def __init__(self, *args, retro, column: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -47,7 +48,7 @@ class GroupForm(forms.Form):
 
 
 class ActionItemForm(forms.Form):
-    text = forms.CharField(label="Action", max_length=300)
+    text = OneLineField(label="Action", max_length=300)
     owner = forms.TypedChoiceField(label="Owner", coerce=int, required=False, empty_value=None)
     due_date = forms.DateField(label="Due", required=False, widget=NativeDateInput())
 

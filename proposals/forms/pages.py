@@ -2,6 +2,7 @@
 
 from django import forms
 
+from practices.single_line import OneLineField
 from proposals.models import PageStatus
 from proposals.selectors.pages import Candidate
 from proposals.services.pages import BODY_MAX_CHARS, TITLE_MAX_CHARS
@@ -16,7 +17,7 @@ NEW_PAGE_OUTLINE = (
 
 
 class PageForm(forms.Form):
-    title = forms.CharField(
+    title = OneLineField(
         max_length=TITLE_MAX_CHARS,
         error_messages={"required": "Give the page a title."},
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
@@ -45,7 +46,7 @@ class PageForm(forms.Form):
 
 class PageEditForm(PageForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
-    message = forms.CharField(
+    message = OneLineField(
         label="Why this change (optional)",
         max_length=200,
         required=False,

@@ -1,12 +1,14 @@
 """What people type to write, vote on, discuss and decide a proposal."""
 
 import datetime as dt
+import re
 
 from django import forms
 from django.core.validators import validate_email
 
 from practices.charter.fields import MARKDOWN_MAX_CHARS, NativeDateInput
 from practices.models import Membership, Role, Team
+from practices.single_line import OneLineField
 from practices.web import person_name
 from proposals.models import Impact, ObjectionKind, Status
 from proposals.selectors.access import VOTING_ROLES
@@ -45,7 +47,7 @@ def _markdown(label: str, *, rows: int = 5, help_text: str = "Markdown.") -> for
 
 
 class ProposalForm(forms.Form):
-    title = forms.CharField(max_length=200)
+    title = OneLineField(max_length=200)
     impact = forms.ChoiceField(choices=Impact.choices, initial=Impact.MEDIUM)
     approver = PersonChoiceField(queryset=None, help_text="Decides. Usually the lead.")
     contributors = PeopleChoiceField(
@@ -60,7 +62,7 @@ class ProposalForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="Told of the outcome by email.",
     )
-    informed_emails = forms.CharField(
+    informed_emails = OneLineField(
         label="Also inform (emails)",
         required=False,
         max_length=2000,
@@ -95,7 +97,8 @@ class ProposalForm(forms.Form):
 
     def clean_informed_emails(self) -> list[str]:
         raw = self.cleaned_data["informed_emails"]
-        emails = [part.strip().lower() for part in raw.replace(";", ",").split(",") if part.strip()]
+        # Commas, semicolons or spaces: a list pasted one address a line arrives folded.
+        emails = [part.lower() for part in re.split(r"[\s,;]+", raw) if part]
         for email in emails:
             try:
                 validate_email(email)
@@ -111,11 +114,11 @@ class ProposalForm(forms.Form):
 
 
 class OptionForm(forms.Form):
-    title = forms.CharField(label="Option", max_length=200, required=False)
+    title = OneLineField(label="Option", max_length=200, required=False)
     description = _markdown("Description", rows=3)
     pros = _markdown("Pros", rows=3)
     cons = _markdown("Cons", rows=3)
-    cost = forms.CharField(
+    cost = OneLineField(
         label="Cost / effort",
         max_length=200,
         required=False,
@@ -271,7 +274,7 @@ class StatusForm(forms.Form):
 
 
 class ActionItemForm(forms.Form):
-    text = forms.CharField(label="Action item", max_length=300, required=False)
+    text = OneLineField(label="Action item", max_length=300, required=False)
     owner = PersonChoiceField(queryset=None, required=False, label="Owner")
     due_on = forms.DateField(label="Due", required=False, widget=NativeDateInput())
 
@@ -328,7 +331,7 @@ class DecideForm(forms.Form):
 
 class ProposalFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
-    q = forms.CharField(required=False, max_length=200, label="Search")
+    q = OneLineField(required=False, max_length=200, label="Search")
 
 
 def role_can_vote(role: str) -> bool:

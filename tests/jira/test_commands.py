@@ -43,7 +43,11 @@ def figures(output: str) -> dict[str, str]:
 
 def manage(*args: str) -> subprocess.CompletedProcess:
     """The command as an operator runs it: a process of its own, on the test database."""
-    env = {"DATABASE_URL": worker.test_database_url(), "PATH": "/usr/bin:/bin"}
+    env = {
+        "DATABASE_URL": worker.test_database_url(),
+        "PATH": "/usr/bin:/bin",
+        "JIRA_ALLOWED_NETWORKS": worker.TEST_JIRA_NETWORKS,
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=settings.BASE_DIR,
