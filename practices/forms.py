@@ -87,7 +87,7 @@ class TeamSettingsForm(forms.ModelForm):
 
 
 class MemberAddForm(forms.Form):
-    name = forms.CharField(
+    name = OneLineField(
         max_length=150,
         required=False,
         help_text="How the team sees them; they can change it when they join.",

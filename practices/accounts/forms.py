@@ -6,19 +6,20 @@ from django.db import transaction
 
 from practices.accounts.services import user_name_set
 from practices.models import validate_time_zone
+from practices.single_line import OneLineField
 from practices.web import person_name
 
 NAME_HELP = "How your team sees you on every page and in emails."
 
 
 class ProfileForm(forms.Form):
-    name = forms.CharField(
+    name = OneLineField(
         max_length=150, help_text=NAME_HELP, error_messages={"required": "Write your name."}
     )
     email = forms.EmailField(
         max_length=254, help_text="You sign in with it; reminders are sent to it."
     )
-    time_zone = forms.CharField(
+    time_zone = OneLineField(
         label="Your time zone",
         max_length=64,
         required=False,
@@ -33,7 +34,7 @@ class InvitationAcceptForm(auth_forms.SetPasswordForm):
 
     field_order = ["name", "new_password1", "new_password2"]
 
-    name = forms.CharField(
+    name = OneLineField(
         max_length=150, help_text=NAME_HELP, error_messages={"required": "Write your name."}
     )
 
