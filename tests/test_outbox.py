@@ -12,7 +12,7 @@ from kombu.exceptions import OperationalError
 
 from practices import tasks
 from practices.models import OutboxMessage
-from practices.outbox.services import CLAIM_TIMEOUT, outbox_enqueue, outbox_relay
+from practices.outbox.services import CLAIM_TIMEOUT, OUTBOX_HEADER, outbox_enqueue, outbox_relay
 from proposals import tasks as proposal_tasks
 from teamlead.celery import app as celery_app
 from tests.proposals.factories import make_proposal
@@ -34,6 +34,7 @@ def broker(monkeypatch):
     class Broker:
         down = False
         published: list[tuple[str, list, dict]] = []
+        headers: list[dict] = []
 
         def send_task(self, name, args=None, kwargs=None, **options):
             if self.down:
@@ -41,9 +42,17 @@ def broker(monkeypatch):
                     "Error 111 connecting to 127.0.0.1:6379. Connection refused."
                 )
             self.published.append((name, list(args or []), dict(kwargs or {})))
+            self.headers.append(dict(options.get("headers") or {}))
+
+        def deliver(self, index: int = -1):
+            """Runs a published task as a worker would: with the message's headers."""
+            name, args, kwargs = self.published[index]
+            return celery_app.tasks[name].apply(
+                args=args, kwargs=kwargs, headers=self.headers[index], throw=True
+            )
 
     fake = Broker()
-    fake.published = []
+    fake.published, fake.headers = [], []
     monkeypatch.setattr(celery_app, "send_task", fake.send_task)
     return fake
 
@@ -67,8 +76,9 @@ def test_a_comment_mentioning_someone_is_saved_and_its_email_kept_while_the_brok
     broker.down = False
     assert outbox_relay() == 1
     assert broker.published == [(proposal_tasks.notify_mentions.name, [comment.pk], {})]
+    assert OutboxMessage.objects.get().published_at is not None  # kept until the task ran
+    broker.deliver()
     assert not OutboxMessage.objects.exists()
-    proposal_tasks.notify_mentions(*broker.published[0][1])
     assert [m.to for m in mail.outbox] == [[people.senior.email]]
 
 
@@ -100,13 +110,16 @@ def test_a_password_reset_asked_for_while_the_broker_is_down_is_kept_once(
     )
 
 
-def test_with_the_broker_up_the_task_is_published_at_the_commit_and_the_row_deleted(
+def test_with_the_broker_up_the_task_is_published_at_the_commit_and_the_row_deleted_when_run(
     people, broker, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        outbox_enqueue(task=tasks.send_membership_email, args=[7])
+        row = outbox_enqueue(task=tasks.send_membership_email, args=[7])
         assert broker.published == []  # nothing leaves before the commit
     assert broker.published == [(tasks.send_membership_email.name, [7], {})]
+    assert broker.headers == [{OUTBOX_HEADER: row.pk}]
+    assert OutboxMessage.objects.get().published_at is not None
+    broker.deliver()
     assert not OutboxMessage.objects.exists()
 
 
@@ -125,6 +138,8 @@ def test_a_row_claimed_by_another_publisher_is_left_to_it_until_its_claim_times_
     assert broker.published == []
     assert outbox_relay(now=now + CLAIM_TIMEOUT + dt.timedelta(seconds=1)) == 1
     assert broker.published == [(tasks.send_membership_email.name, [7], {})]
+    assert OutboxMessage.objects.filter(claimed_at__isnull=True).count() == 1  # published
+    broker.deliver()
     assert not OutboxMessage.objects.exists()
 
 
