@@ -23,6 +23,7 @@ from practices.outbox.services import (
     outbox_lease_take,
     outbox_relay,
 )
+from practices.outbox.task import OutboxTask
 from practices.services import membership_add
 from proposals import tasks as proposal_tasks
 from proposals.services import proposals as proposal_services
@@ -355,3 +356,10 @@ def test_a_retry_due_later_is_not_published_again_before_then(people, broker):
     assert outbox_relay() == 0  # Celery's retry is due in ten minutes
     seconds_pass(600)
     assert outbox_relay() == 1
+
+
+def test_every_task_runs_from_the_outbox_and_still_queues_on_commit():
+    ours = [task for name, task in celery_app.tasks.items() if not name.startswith("celery.")]
+    assert ours
+    assert all(isinstance(task, OutboxTask) for task in ours)
+    assert all(hasattr(task, "delay_on_commit") for task in ours)

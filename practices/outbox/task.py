@@ -12,7 +12,7 @@ Django's apps are ready.
 
 import logging
 
-from celery import Task
+from celery.contrib.django.task import DjangoTask
 from celery.exceptions import Retry
 
 logger = logging.getLogger(__name__)
@@ -22,7 +22,8 @@ logger = logging.getLogger(__name__)
 FALLBACK_TIME_LIMIT = 60 * 60
 
 
-class OutboxTask(Task):
+# DjangoTask: the class Celery's Django fix-up would otherwise use (``delay_on_commit``).
+class OutboxTask(DjangoTask):
     def __call__(self, *args, **kwargs):
         outbox_id = self._outbox_id()
         if outbox_id is None:
