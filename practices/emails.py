@@ -113,10 +113,16 @@ def membership_email_send(*, membership: Membership) -> None:
     )
 
 
-def password_reset_email_send(*, user: AbstractBaseUser) -> None:
+def password_reset_email_send(*, user: AbstractBaseUser, occasion: object = None) -> None:
+    """``occasion`` names the request (its outbox row): a resend of it after a crash is
+    the same message, a new request a new one. Without it, a fresh Message-ID."""
+    message_id = ""
+    if occasion is not None:
+        message_id = message_id_make(what="password-reset", pk=user.pk, occasion=occasion)
     email_send(
         to=user.email,
         subject="Reset your Teamlead password",
         template="password_reset",
         context={"reset_url": set_password_url(user, url_name="password_reset_confirm")},
+        message_id=message_id,
     )

@@ -3,6 +3,7 @@
 import smtplib
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
@@ -11,35 +12,49 @@ from practices import emails
 from practices.jira.sync import SyncBusy, jira_sync
 from practices.models import JiraConnection, Membership
 
-MAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError)
+# A mail server too slow for the soft limit is a mail server failing: retried too.
+MAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError, SoftTimeLimitExceeded)
 DATABASE_ERRORS = (OperationalError, InterfaceError)
+# These tasks run from the outbox under a lease of their hard time limit + 30 s: a
+# worker killed mid-send is replaced by the relay's next copy about 150 s later.
+MAIL_RETRY = {
+    "autoretry_for": MAIL_ERRORS,
+    "retry_backoff": 30,
+    "retry_jitter": True,
+    "max_retries": 6,
+    "soft_time_limit": 100,
+    "time_limit": 120,
+}
 
 
-@shared_task(autoretry_for=MAIL_ERRORS, retry_backoff=30, retry_jitter=True, max_retries=6)
+@shared_task(**MAIL_RETRY)
 def send_membership_email(membership_id: int) -> None:
-    """Invites (or tells) a new member, once: the row is claimed before the mail is sent."""
-    claimed = Membership.objects.filter(pk=membership_id, invitation_sent_at__isnull=True).update(
-        invitation_sent_at=timezone.now()
+    """Invites (or tells) a new member, once.
+
+    ``invitation_sent_at`` is set after the send: a worker killed mid-send leaves it
+    empty and the outbox's next copy sends again (same Message-ID); the outbox lease
+    keeps two copies from sending at once.
+    """
+    membership = (
+        Membership.objects.select_related("team", "user", "invited_by")
+        .filter(pk=membership_id, invitation_sent_at__isnull=True)
+        .first()
     )
-    if not claimed:
+    if membership is None:
         return
-    membership = Membership.objects.select_related("team", "user", "invited_by").get(
-        pk=membership_id
-    )
-    try:
-        emails.membership_email_send(membership=membership)
-    except Exception:
-        # Release the claim so the retry sends it.
-        Membership.objects.filter(pk=membership_id).update(invitation_sent_at=None)
-        raise
+    emails.membership_email_send(membership=membership)
+    Membership.objects.filter(pk=membership_id).update(invitation_sent_at=timezone.now())
 
 
-@shared_task(autoretry_for=MAIL_ERRORS, retry_backoff=30, retry_jitter=True, max_retries=6)
-def send_password_reset_email(user_id: int) -> None:
+@shared_task(bind=True, **MAIL_RETRY)
+def send_password_reset_email(self, user_id: int) -> None:
+    """Mails a reset link. Each request is one outbox row, which the lease runs once;
+    a copy sent again after a crash keeps the row's Message-ID."""
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if user is None or not user.email:
         return
-    emails.password_reset_email_send(user=user)
+    outbox_id = (self.request.headers or {}).get("outbox_id")
+    emails.password_reset_email_send(user=user, occasion=outbox_id)
 
 
 def enqueue_password_reset(user_id: int) -> None:

@@ -1,13 +1,19 @@
 """Proposal work done by Celery: closing due votes, the emails around a decision, and
 creating action items' tickets in Jira.
 
-Each notification is claimed with a conditional UPDATE before it is sent and released if
-sending fails, so a task delivered twice sends once and a failed send is retried.
+Each notification is queued through the outbox (``practices.outbox``): the task runs
+under a lease on its outbox row, so two copies never send at once, and the row goes
+only when the task is done. Each stamp (``mentions_notified_at``…) marks "sent" and is
+set after the send, never before: a worker killed mid-send leaves it empty, and the
+copy the relay publishes once the lease has run out (``MAIL_TIME_LIMIT`` + 30 s, then
+the next relay tick) sends again, with the same Message-ID. A copy that comes after a
+success finds the row gone, or the stamp set, and sends nothing.
 """
 
 import smtplib
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from celery.utils.time import get_exponential_backoff_interval
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -16,22 +22,28 @@ from practices.jira.client import JiraTransientError
 from proposals import emails
 from proposals.models import JIRA_CLAIM_STALE_AFTER, Comment, Proposal, Status
 
-MAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError)
-RETRY = {"autoretry_for": MAIL_ERRORS, "retry_backoff": 30, "retry_jitter": True, "max_retries": 6}
+# A mail server too slow for the soft limit is a mail server failing: retried too.
+MAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError, SoftTimeLimitExceeded)
+# The hard limit bounds how long a live worker can hold a notification's outbox lease;
+# an outcome to a long informed list is the slowest (20 s connect timeout per email).
+MAIL_TIME_LIMIT = 120
+RETRY = {
+    "autoretry_for": MAIL_ERRORS,
+    "retry_backoff": 30,
+    "retry_jitter": True,
+    "max_retries": 6,
+    "soft_time_limit": MAIL_TIME_LIMIT - 20,
+    "time_limit": MAIL_TIME_LIMIT,
+}
 
 
-def _claim(queryset: QuerySet, field: str) -> bool:
-    return bool(queryset.filter(**{f"{field}__isnull": True}).update(**{field: timezone.now()}))
-
-
-def _send_claimed(queryset: QuerySet, field: str, send) -> None:
-    if not _claim(queryset, field):
+def _send_unless_sent(queryset: QuerySet, field: str, send) -> None:
+    # ``field`` is the "sent" mark: set only once the mail server took every email. The
+    # outbox lease, not this stamp, keeps two copies of the task from sending at once.
+    if not queryset.filter(**{f"{field}__isnull": True}).exists():
         return
-    try:
-        send()
-    except Exception:
-        queryset.update(**{field: None})
-        raise
+    send()
+    queryset.update(**{field: timezone.now()})
 
 
 @shared_task
@@ -47,7 +59,7 @@ def notify_approver_to_decide(proposal_id: int) -> None:
     # Deciding closes voting too: an approver who has just decided is not asked to.
     if proposal is None or proposal.status != Status.OPEN:
         return
-    _send_claimed(
+    _send_unless_sent(
         Proposal.objects.filter(pk=proposal_id, status=Status.OPEN),
         "close_notified_at",
         lambda: emails.approver_asked_to_decide(proposal=proposal),
@@ -63,7 +75,7 @@ def notify_outcome(proposal_id: int) -> None:
     )
     if proposal is None:
         return
-    _send_claimed(
+    _send_unless_sent(
         Proposal.objects.filter(pk=proposal_id),
         "outcome_notified_at",
         lambda: emails.outcome_to_involved(proposal=proposal),
@@ -77,7 +89,7 @@ def notify_mentions(comment_id: int) -> None:
     )
     if comment is None:
         return
-    _send_claimed(
+    _send_unless_sent(
         Comment.objects.filter(pk=comment_id),
         "mentions_notified_at",
         lambda: emails.mentions(comment=comment),
@@ -90,8 +102,11 @@ def remind_decision_reviews() -> int:
     due = Proposal.objects.filter(
         status="decided", review_on__lte=timezone.localdate(), review_reminded_at__isnull=True
     ).values_list("pk", flat=True)
+    from practices.outbox.services import outbox_enqueue
+
+    # Through the outbox, keyed: an hourly run while one waits or runs adds nothing.
     for pk in due:
-        remind_decision_review.delay(pk)
+        outbox_enqueue(task=remind_decision_review, args=[pk], key=f"review-due:{pk}")
     return len(due)
 
 
@@ -100,7 +115,7 @@ def remind_decision_review(proposal_id: int) -> None:
     proposal = Proposal.objects.select_related("team", "driver").filter(pk=proposal_id).first()
     if proposal is None:
         return
-    _send_claimed(
+    _send_unless_sent(
         Proposal.objects.filter(pk=proposal_id),
         "review_reminded_at",
         lambda: emails.decision_review_due(proposal=proposal),

@@ -7,7 +7,9 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "teamlead.settings")
 
-app = Celery("teamlead")
+# Every task can run from the outbox: given its row's id in a header, it leases the row
+# while it runs and deletes it when done (practices/outbox/task.py).
+app = Celery("teamlead", task_cls="practices.outbox.task:OutboxTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

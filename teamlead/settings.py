@@ -282,6 +282,13 @@ CELERY_BEAT_SCHEDULE = {
     # Proof of life: /healthz and the leads' banner report a beat silent for 15 minutes.
     "beat-heartbeat": {"task": "practices.tasks.beat_heartbeat", "schedule": 60.0},
 }
+# An outbox row published this many seconds ago whose task has not started (the broker
+# lost it: a Redis without persistence restarted) or has died (its lease, the task's
+# hard time limit + 30 s, ran out) is published again by the relay. A queue backlog
+# longer than this only adds copies that find the row leased or gone and do nothing.
+OUTBOX_REPUBLISH_SECONDS = env.int("OUTBOX_REPUBLISH_SECONDS", default=150)
+if OUTBOX_REPUBLISH_SECONDS <= 0:
+    raise ImproperlyConfigured("OUTBOX_REPUBLISH_SECONDS must be a positive number of seconds")
 # A claimed reminder whose worker has not finished within this many seconds is taken
 # again (the worker crashed, or the pool killed a send at its hard time limit). It must
 # exceed that limit (practices.tasks.REMINDER_SEND_TIME_LIMIT, 120 s; enforced by the

@@ -10,12 +10,14 @@ import time
 from email import policy
 
 import pytest
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
 from practices import tasks
 from practices.models import OutboxMessage, Reminder, ReminderState
 from proposals import tasks as proposal_tasks
+from proposals.services import proposals as proposal_services
 from teamlead.celery import app as celery_app
 from tests.proposals.factories import make_proposal
 from tests.reminders.helpers import make_retro
@@ -225,3 +227,46 @@ def test_a_reminder_resent_after_the_worker_died_awaiting_250_has_the_same_messa
     assert sorted(m["To"] for m in server.received) == sorted(
         ["lead@example.com", "member@example.com", "senior@example.com", first["To"]]
     )
+
+
+def test_a_mention_whose_worker_died_awaiting_250_is_sent_once_more_by_the_sweep(
+    people, celery_broker, tmp_path
+):
+    proposal = make_proposal(people.team, people.member, open_it=True)
+    OutboxMessage.objects.all().delete()  # what the fixtures queued is not the point
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+    server = StallingMailServer()
+    env = {"EMAIL_URL": f"smtp://127.0.0.1:{server.port}", "OUTBOX_RELAY_SECONDS": "1"}
+    try:
+        with running_worker(celery_broker, mail_dir, env=env) as worker:
+            comment = proposal_services.comment_add(
+                proposal=proposal, author=people.member, body="What does @senior think?"
+            )
+            wait_for(lambda: server.received, timeout=60, what="a message at the server")
+            kill_hard(worker)
+        comment.refresh_from_db()
+        assert comment.mentions_notified_at is None  # the server has it; we never heard 250
+        leased = OutboxMessage.objects.get()
+        assert leased.lease_until > timezone.now()
+
+        server.stall = False
+        with running_worker(celery_broker, mail_dir, beat=True, env=env):
+            time.sleep(4)  # a few relay ticks: the lease may still be a live send's
+            assert len(server.received) == 1
+            # The send's hard time limit and the margin pass (the row's clock runs back).
+            back = dt.timedelta(seconds=leased.lease_until.timestamp() - time.time() + 1)
+            OutboxMessage.objects.update(
+                lease_until=F("lease_until") - back, published_at=F("published_at") - back
+            )
+            wait_for(lambda: len(server.received) == 2, timeout=60, what="the resend")
+            wait_for(lambda: not OutboxMessage.objects.exists(), timeout=10, what="done")
+            time.sleep(3)  # more relay ticks: nothing more goes out
+    finally:
+        server.close()
+    comment.refresh_from_db()
+    assert comment.mentions_notified_at is not None
+    first, second = server.received
+    assert first["To"] == second["To"] == people.senior.email
+    assert first["Message-ID"] == second["Message-ID"]
+    assert first["Message-ID"].startswith(f"<mention-{comment.pk}-")
