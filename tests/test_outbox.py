@@ -218,7 +218,8 @@ def _outcome(people) -> str:
     proposal_services.proposal_close_early(proposal=proposal, actor=people.member)
     OutboxMessage.objects.all().delete()
     decide(proposal)
-    return people.observer.email
+    # Everyone involved gets it, in address order: the driver's copy goes out first.
+    return people.member.email
 
 
 def _approver_asked_to_decide(people) -> str:
