@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from practices import tasks
 from practices.models import Role, Team, validate_time_zone
 
+AXES_USERNAME_MAX = 255
 COMMON_TIME_ZONES = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
 
 
@@ -22,7 +23,11 @@ def sign_in_username(request, credentials: dict | None) -> str | None:
         raw = credentials["username"]
     else:
         raw = getattr(request, "POST", {}).get("username")
-    return raw.strip().lower() if isinstance(raw, str) else raw
+    if not isinstance(raw, str):
+        return raw
+    # Axes stores it in a varchar(255) and PostgreSQL refuses NUL in text: a hostile
+    # 1 MB "email" must be counted, not answered with a 500.
+    return raw.replace("\x00", "").strip().lower()[:AXES_USERNAME_MAX]
 
 
 class SignInForm(auth_forms.AuthenticationForm):
