@@ -31,8 +31,12 @@ def sign_in_username(request, credentials: dict | None) -> str | None:
 
 
 class SignInForm(auth_forms.AuthenticationForm):
+    # AuthenticationForm only sets the input's maxlength; this checks the length too,
+    # before anything (django-axes included) looks the address up.
     username = auth_forms.UsernameField(
         label="Email",
+        max_length=254,
+        error_messages={"max_length": "An email address has at most 254 characters."},
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
 

@@ -10,9 +10,14 @@ import re
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
+from icalendar import Calendar
 
+from practices.forms import AXES_USERNAME_MAX, sign_in_username
+from practices.models import CharterSection, TeamCalendar
+from proposals.models import Proposal
+from tests.proposals.test_proposal_views import create_post
 from tests.test_permissions import MATRIX, ROLES, resolved, world  # noqa: F401 (fixture)
 
 PAYLOADS = {
@@ -124,3 +129,53 @@ def test_hostile_values_in_the_sign_in_forms_never_answer_500(world, name):
             response = _post(Client(), reverse(name), {**data, field: payload}, {})
             assert response.status_code < 500, f"{name}: {field}={label}"
     _assert_pages_serve(world, gets)
+
+
+# -- the 500s of issue 11 #3, one by one ---------------------------------------------------
+
+
+def test_a_calendar_address_with_a_nul_byte_is_404(world):
+    token = TeamCalendar.objects.get(team=world.team).token
+    response = Client().get(reverse("team_calendar_feed", args=[token]).replace(".ics", "%00.ics"))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("email", ["a" * 300 + "@example.com", "x" * 1_000_000, "lead@\x00x.com"])
+def test_a_hostile_email_on_the_sign_in_form_is_refused_next_to_the_field(people, email):
+    response = Client().post(reverse("login"), {"username": email, "password": "wrong"})
+    assert response.status_code == 200
+    assert re.search(r'<ul class="errorlist" id="id_username_error">', response.text)
+
+
+def test_the_lockout_counts_a_hostile_address_within_what_axes_stores(people):
+    request = RequestFactory().post(reverse("login"), {"username": "A\x00" * 200_000})
+    counted = sign_in_username(request, None)
+    assert counted == "a" * AXES_USERNAME_MAX
+
+
+def test_a_proposal_due_in_year_9999_west_of_utc_is_refused(people, client_for):
+    # 9999-12-31 23:59 in San Francisco is year 10000 in UTC: no database keeps it whole.
+    people.team.time_zone = "America/Los_Angeles"
+    people.team.save()
+    response = client_for(people.member).post(
+        reverse("proposals:create", args=["pay"]),
+        create_post(people.lead, due_date="9999-12-31", due_time="23:59"),
+    )
+    assert response.status_code == 200
+    assert "ten years out" in response.text
+    assert not Proposal.objects.exists()
+
+
+def test_a_milestone_stored_in_9999_does_not_break_the_calendar_feed(world):
+    section = CharterSection.objects.get(team=world.team, key="milestones")
+    section.data = {"rows": [
+        {"name": "Heat death", "target_date": "9999-12-31", "deliverable": "", "done": False},
+        {"name": "GA", "target_date": "2027-03-01", "deliverable": "", "done": False},
+    ]}  # fmt: skip
+    section.save()
+    token = TeamCalendar.objects.get(team=world.team).token
+    response = Client().get(reverse("team_calendar_feed", args=[token]))
+    assert response.status_code == 200
+    summaries = {str(e["summary"]) for e in Calendar.from_ical(response.content).walk("VEVENT")}
+    assert "[PAY] Milestone: GA" in summaries
+    assert "[PAY] Milestone: Heat death" not in summaries
