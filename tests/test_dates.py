@@ -61,7 +61,8 @@ def test_every_date_field_of_every_form_uses_the_shared_date_field():
     found = []
     for module in FORM_MODULES:
         for _, form_class in inspect.getmembers(module, inspect.isclass):
-            if not issubclass(form_class, forms.BaseForm) or form_class.__module__ != module.__name__:
+            own = form_class.__module__ == module.__name__
+            if not (issubclass(form_class, forms.BaseForm) and own):
                 continue
             for name, field in form_class.base_fields.items():
                 if isinstance(field, forms.DateTimeField):
@@ -70,7 +71,7 @@ def test_every_date_field_of_every_form_uses_the_shared_date_field():
                 elif isinstance(field, forms.DateField):
                     assert isinstance(field, PlannedDateField), (form_class, name)
                     found.append(name)
-    assert len(found) >= 7  # due, reopen, action items ×2, review, milestone, retro move
+    assert len(found) >= 7  # due, reopen, two action items, review, milestone, retro move
 
 
 @pytest.mark.parametrize(
@@ -121,9 +122,7 @@ def test_a_proposal_due_earlier_today_is_refused(people, client_for, clock):
     assert not Proposal.objects.exists()
 
 
-def test_a_proposal_whose_voting_closed_is_edited_with_its_past_due_date(
-    people, client_for, clock
-):
+def test_a_proposal_whose_voting_closed_is_edited_with_its_past_due_date(people, client_for, clock):
     proposal = make_proposal(people.team, people.member, approver=people.lead, open_it=True)
     clock.move_to(NOW + dt.timedelta(days=30))
     services.proposals_close_due()
@@ -267,9 +266,7 @@ def test_the_year_follows_the_shown_time_zone(clock):
     assert shown == "1 Jan 2027"
 
 
-def test_a_far_due_date_stored_before_the_check_does_not_break_the_pages(
-    people, client_for, clock
-):
+def test_a_far_due_date_stored_before_the_check_does_not_break_the_pages(people, client_for, clock):
     proposal = make_proposal(people.team, people.member, approver=people.lead, open_it=True)
     # 9999-12-31 23:59 in Berlin, as the unchecked form stored it.
     far = dt.datetime(9999, 12, 31, 22, 59, tzinfo=dt.UTC)

@@ -97,7 +97,7 @@ def _assert_pages_serve(people, requests) -> None:
 
 
 @pytest.mark.parametrize(("name", "index"), POSTS, ids=[f"{n}-{i}" for n, i in POSTS])
-def test_hostile_values_in_every_field_never_answer_500(world, name, index):
+def test_hostile_values_in_every_field_never_answer_500(world, name, index):  # noqa: F811
     people = world
     row = MATRIX[name][index]
     client = Client()
@@ -121,7 +121,7 @@ ANONYMOUS_FORMS = {
 
 
 @pytest.mark.parametrize("name", sorted(ANONYMOUS_FORMS))
-def test_hostile_values_in_the_sign_in_forms_never_answer_500(world, name):
+def test_hostile_values_in_the_sign_in_forms_never_answer_500(world, name):  # noqa: F811
     data = ANONYMOUS_FORMS[name]
     gets = _get_requests(world)
     for field in data:
@@ -134,7 +134,7 @@ def test_hostile_values_in_the_sign_in_forms_never_answer_500(world, name):
 # -- the 500s of issue 11 #3, one by one ---------------------------------------------------
 
 
-def test_a_calendar_address_with_a_nul_byte_is_404(world):
+def test_a_calendar_address_with_a_nul_byte_is_404(world):  # noqa: F811
     token = TeamCalendar.objects.get(team=world.team).token
     response = Client().get(reverse("team_calendar_feed", args=[token]).replace(".ics", "%00.ics"))
     assert response.status_code == 404
@@ -166,7 +166,7 @@ def test_a_proposal_due_in_year_9999_west_of_utc_is_refused(people, client_for):
     assert not Proposal.objects.exists()
 
 
-def test_a_milestone_stored_in_9999_does_not_break_the_calendar_feed(world):
+def test_a_milestone_stored_in_9999_does_not_break_the_calendar_feed(world):  # noqa: F811
     section = CharterSection.objects.get(team=world.team, key="milestones")
     section.data = {"rows": [
         {"name": "Heat death", "target_date": "9999-12-31", "deliverable": "", "done": False},
