@@ -16,6 +16,10 @@ from practices.charter.fields import NativeDateInput
 
 EARLIEST = dt.date(2000, 1, 1)
 YEARS_AHEAD = 10
+# What the database keeps, whatever the code: a timestamp past year 9999 in UTC is
+# stored by PostgreSQL but cannot be read back by Python, and would break every page
+# that lists the row. Far above what a form accepts, far below that edge.
+STORED_BEFORE = dt.datetime(3000, 1, 1, tzinfo=dt.UTC)
 
 
 def _today_somewhere() -> dt.date:

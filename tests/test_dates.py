@@ -266,9 +266,7 @@ def test_the_year_follows_the_shown_time_zone(clock):
     assert shown == "1 Jan 2027"
 
 
-def test_a_far_due_date_stored_before_the_check_does_not_break_the_pages(
-    people, client_for, clock
-):
+def test_a_far_due_date_stored_before_the_check_does_not_break_the_pages(people, client_for, clock):
     proposal = make_proposal(people.team, people.member, approver=people.lead, open_it=True)
     # Typed as 9999-12-31 23:59 in Berlin before dates were checked; the team has since
     # moved to UTC+14, where that instant has no local time before year 10000.

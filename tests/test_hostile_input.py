@@ -6,10 +6,13 @@ posts NUL bytes, invalid UTF-8, 1 MB values and far dates into each field in tur
 it on PostgreSQL too: it refuses NUL in text and years past 9999 where SQLite does not.
 """
 
+import datetime as dt
 import re
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from icalendar import Calendar
@@ -17,6 +20,7 @@ from icalendar import Calendar
 from practices.forms import AXES_USERNAME_MAX, sign_in_username
 from practices.models import CharterSection, TeamCalendar
 from proposals.models import Proposal
+from tests.proposals.factories import make_proposal
 from tests.proposals.test_proposal_views import create_post
 from tests.test_permissions import MATRIX, ROLES, resolved, world  # noqa: F401 (fixture)
 
@@ -179,3 +183,39 @@ def test_a_milestone_stored_in_9999_does_not_break_the_calendar_feed(world):  # 
     summaries = {str(e["summary"]) for e in Calendar.from_ical(response.content).walk("VEVENT")}
     assert "[PAY] Milestone: GA" in summaries
     assert "[PAY] Milestone: Heat death" not in summaries
+
+
+def _migrate_around(app: str, suffix: str):
+    """(before, after): the migration named ``…_suffix`` of ``app`` and its parent."""
+    executor = MigrationExecutor(connection)
+    graph = executor.loader.graph
+    (mine,) = [key for key in graph.nodes if key[0] == app and key[1].endswith(suffix)]
+    (parent,) = [p.key for p in graph.node_map[mine].parents if p.key[0] == app]
+    return parent, mine
+
+
+def test_a_due_date_stored_past_year_9999_is_brought_back_and_kept_out(
+    people, client_for, on_postgres
+):
+    if not on_postgres:
+        pytest.skip("only PostgreSQL keeps a timestamp past year 9999")
+    proposal = make_proposal(people.team, people.member, approver=people.lead, open_it=True)
+    before, after = _migrate_around("proposals", "_dates_readable_due_at")
+    with connection.cursor() as cursor:
+        # The test's transaction holds deferred foreign key checks; ALTER TABLE needs none.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    MigrationExecutor(connection).migrate([before])
+    # What the unchecked form stored for 9999-12-31 23:59 in San Francisco.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE proposals_proposal SET due_at = '10000-01-01 07:59+00' WHERE id = %s",
+            [proposal.pk],
+        )
+    MigrationExecutor(connection).migrate([after])
+    client = client_for(people.member)
+    assert client.get(reverse("proposals:list", args=["pay"])).status_code == 200
+    detail = client.get(reverse("proposals:detail", args=["pay", proposal.number]))
+    assert detail.status_code == 200
+    far = dt.datetime(9999, 12, 31, 23, 0, tzinfo=dt.UTC)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Proposal.objects.filter(pk=proposal.pk).update(due_at=far)
