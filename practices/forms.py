@@ -10,6 +10,7 @@ from practices import tasks
 from practices.models import Role, Team, validate_time_zone
 from practices.single_line import OneLineField
 
+AXES_USERNAME_MAX = 255
 COMMON_TIME_ZONES = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
 
 
@@ -23,12 +24,20 @@ def sign_in_username(request, credentials: dict | None) -> str | None:
         raw = credentials["username"]
     else:
         raw = getattr(request, "POST", {}).get("username")
-    return raw.strip().lower() if isinstance(raw, str) else raw
+    if not isinstance(raw, str):
+        return raw
+    # Axes stores it in a varchar(255) and PostgreSQL refuses NUL in text: a hostile
+    # 1 MB "email" must be counted, not answered with a 500.
+    return raw.replace("\x00", "").strip().lower()[:AXES_USERNAME_MAX]
 
 
 class SignInForm(auth_forms.AuthenticationForm):
+    # AuthenticationForm only sets the input's maxlength; this checks the length too,
+    # before anything (django-axes included) looks the address up.
     username = auth_forms.UsernameField(
         label="Email",
+        max_length=254,
+        error_messages={"max_length": "An email address has at most 254 characters."},
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
 

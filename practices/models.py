@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
+from practices.dates import STORED_BEFORE
 from practices.revisions import RevisionFields
 
 
@@ -345,6 +346,9 @@ class Retro(models.Model):
         ordering = ["starts_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["team", "slot_at"], name="retro_one_per_slot"),
+            models.CheckConstraint(
+                condition=models.Q(starts_at__lt=STORED_BEFORE), name="retro_starts_at_readable"
+            ),
         ]
         indexes = [models.Index(fields=["team", "starts_at"], name="retro_team_starts")]
 

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from practices.dates import STORED_BEFORE
 from practices.models import CharterRevision, Team
 from practices.revisions import RevisionFields
 
@@ -88,6 +89,9 @@ class Proposal(models.Model):
         ordering = ["-number"]
         constraints = [
             models.UniqueConstraint(fields=["team", "number"], name="proposal_number_per_team"),
+            models.CheckConstraint(
+                condition=Q(due_at__lt=STORED_BEFORE), name="proposal_due_at_readable"
+            ),
         ]
         indexes = [
             models.Index(fields=["team", "status", "-number"], name="proposal_team_status"),

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from practices.dates import EARLIEST, date_latest
 from practices.models import CharterSection, Team
 from practices.retros import ics
 from practices.retros.selectors import retro_list_for_calendar, team_calendar_get_by_token
@@ -26,6 +27,10 @@ def _milestone_events(*, team: Team, stamp: dt.datetime) -> list[icalendar.Event
         try:
             day = dt.date.fromisoformat(str(row.get("target_date")))
         except ValueError:
+            continue
+        # A date typed before dates were checked (9999-12-31) has no next day: it must
+        # not take the feed down for every subscriber.
+        if not EARLIEST <= day <= date_latest():
             continue
         name = row.get("name") or "Milestone"
         digest = hashlib.sha256(f"{name}|{day}".encode()).hexdigest()[:16]

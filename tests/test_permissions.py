@@ -361,7 +361,7 @@ MATRIX.update(
         ],
         "practices:retro_move": [
             Row("get", lead_only(200), args=_RETRO),
-            Row("post", lead_only(302), args=_RETRO, data={"starts_at": "2099-01-07T10:00"}),
+            Row("post", lead_only(302), args=_RETRO, data={"starts_at": retro_matrix.MOVE_TO}),
         ],
         "practices:retro_skip": [
             Row("post", lead_only(302), args=_RETRO, data={"skipped": "on"}),

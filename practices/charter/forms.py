@@ -2,7 +2,8 @@
 
 from django import forms
 
-from practices.charter.fields import ListField, MarkdownField, NativeDateInput, QuantityField
+from practices.charter.fields import ListField, MarkdownField, QuantityField
+from practices.dates import PlannedDateField, date_check
 from practices.models import RETRO_LONGEST_MINUTES, validate_time_zone
 from practices.single_line import OneLineField
 
@@ -88,9 +89,20 @@ class NonFunctionalForm(SectionForm):
 
 class MilestoneForm(forms.Form):
     name = OneLineField(label="Milestone", max_length=120)
-    target_date = forms.DateField(label="Target date", widget=NativeDateInput())
+    # A milestone reached stays in the charter with its date; one still to reach needs
+    # a date to come.
+    target_date = PlannedDateField(label="Target date", allow_past=True)
     deliverable = OneLineField(label="Deliverable", max_length=300, required=False)
     done = forms.BooleanField(label="Done", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("target_date") and not data.get("done"):
+            try:
+                date_check(day=data["target_date"], allow_past=False)
+            except forms.ValidationError:
+                self.add_error("target_date", "This date has passed: tick Done, or move it.")
+        return data
 
 
 class MilestonesForm(SectionForm):

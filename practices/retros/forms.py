@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from practices.charter.fields import NativeDateInput
+from practices.dates import PlannedDateField, PlannedDateTimeField
 from practices.models import RetroCardGroup, RetroColumn
 from practices.retros.services import REVIEW_OUTCOMES
 from practices.single_line import OneLineField
@@ -50,7 +50,7 @@ class GroupForm(forms.Form):
 class ActionItemForm(forms.Form):
     text = OneLineField(label="Action", max_length=300)
     owner = forms.TypedChoiceField(label="Owner", coerce=int, required=False, empty_value=None)
-    due_date = forms.DateField(label="Due", required=False, widget=NativeDateInput())
+    due_date = PlannedDateField(label="Due", required=False)
 
     def __init__(self, *args, owners: Callable[[], list], **kwargs) -> None:
         """``owners`` is asked for the people only when the form is shown or checked: the
@@ -85,11 +85,7 @@ class SkipForm(forms.Form):
 class MoveForm(forms.Form):
     """A new local start time, read in the retro's own time zone."""
 
-    starts_at = forms.DateTimeField(
-        label="New start (local time)",
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
+    starts_at = PlannedDateTimeField(label="New start (local time)")
 
     def __init__(self, *args, time_zone: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -1,5 +1,6 @@
 """Reads for retros: each returns what a page needs in a fixed number of queries."""
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ from practices.models import (
 from practices.selectors import membership_get_for_user
 
 PAST_RETROS_SHOWN = 10
+CALENDAR_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # A retro that started longer ago than the charter's longest retro has ended.
 LONGEST_RETRO = timedelta(minutes=RETRO_LONGEST_MINUTES)
 
@@ -240,6 +242,10 @@ def team_calendar_get(*, team: Team) -> TeamCalendar | None:
 
 def team_calendar_get_by_token(*, token: str) -> TeamCalendar:
     """The calendar of the secret address ``token``; 404 for an unknown or old token."""
+    # Tokens are URL-safe base64; anything else (a NUL byte, which PostgreSQL refuses
+    # in a text lookup) cannot be one.
+    if not CALENDAR_TOKEN.fullmatch(token):
+        raise Http404("No such calendar.")
     try:
         return TeamCalendar.objects.select_related("team").get(token=token)
     except TeamCalendar.DoesNotExist:

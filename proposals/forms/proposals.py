@@ -5,8 +5,10 @@ import re
 
 from django import forms
 from django.core.validators import validate_email
+from django.utils import timezone
 
-from practices.charter.fields import MARKDOWN_MAX_CHARS, NativeDateInput
+from practices.charter.fields import MARKDOWN_MAX_CHARS
+from practices.dates import PlannedDateField
 from practices.models import Membership, Role, Team
 from practices.single_line import OneLineField
 from practices.web import person_name
@@ -68,7 +70,7 @@ class ProposalForm(forms.Form):
         max_length=2000,
         help_text="People outside the team, separated by commas.",
     )
-    due_date = forms.DateField(label="Voting closes on", widget=NativeDateInput())
+    due_date = PlannedDateField(label="Voting closes on")
     due_time = forms.TimeField(
         label="at",
         initial=dt.time(17, 0),
@@ -94,6 +96,15 @@ class ProposalForm(forms.Form):
             memberships__team=team
         ).order_by("first_name", "email")
         self.voter_count = voters.count
+        # Editing a proposal whose voting closed keeps its past due date.
+        self.fields["due_date"].keep = self.initial.get("due_date")
+
+    def clean(self):
+        data = super().clean()
+        day, time = data.get("due_date"), data.get("due_time")
+        if day and time and day != self.initial.get("due_date") and self.due_at() <= timezone.now():
+            self.add_error("due_time", "This time has passed: pick a later one.")
+        return data
 
     def clean_informed_emails(self) -> list[str]:
         raw = self.cleaned_data["informed_emails"]
@@ -263,7 +274,7 @@ class StatusForm(forms.Form):
             ("reopen", "Reopen voting"),
         ]
     )
-    due_date = forms.DateField(required=False, widget=NativeDateInput())
+    due_date = PlannedDateField(required=False)
     due_time = forms.TimeField(required=False, initial=dt.time(17, 0))
 
     def clean(self):
@@ -276,7 +287,7 @@ class StatusForm(forms.Form):
 class ActionItemForm(forms.Form):
     text = OneLineField(label="Action item", max_length=300, required=False)
     owner = PersonChoiceField(queryset=None, required=False, label="Owner")
-    due_on = forms.DateField(label="Due", required=False, widget=NativeDateInput())
+    due_on = PlannedDateField(label="Due", required=False)
 
     def __init__(self, *args, team: Team, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -291,10 +302,9 @@ class DecideForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="Why this outcome, in a way a newcomer will understand later. Markdown.",
     )
-    review_on = forms.DateField(
+    review_on = PlannedDateField(
         label="Review the decision on",
         required=False,
-        widget=NativeDateInput(),
         help_text="Optional. The driver is reminded, and the next retro lists it.",
     )
 

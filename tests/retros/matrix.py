@@ -23,6 +23,8 @@ RETRO = "<retro>"  # the team's next retro, board open
 CARD = "<card>"  # a card the plain member wrote on it
 HELD_ITEM = "<held-item>"  # an open action item of the retro held before it
 CALENDAR = "<calendar-token>"
+# Where the lead moves the next retro: ahead, and within the ten years a date may be.
+MOVE_TO = (dt.date.today() + dt.timedelta(days=60)).strftime("%Y-%m-%dT10:00")
 
 
 def build_retro_world(people) -> None:
