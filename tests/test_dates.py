@@ -21,10 +21,10 @@ import proposals.forms.pages
 import proposals.forms.proposals
 from practices.dates import PlannedDateField, PlannedDateTimeField
 from practices.models import CharterSection, Retro, RetroActionItem
-from practices.retros import services as retro_services
 from proposals.models import ActionItem, Proposal
 from proposals.services import proposals as services
 from tests.charter_posts import rows_post
+from tests.factories import save_retro_cadence
 from tests.proposals.factories import make_proposal
 from tests.proposals.test_proposal_views import create_post
 
@@ -172,14 +172,15 @@ def test_decision_review_and_action_item_dates_are_refused_next_to_their_fields(
 
 
 def test_a_retro_action_item_due_in_the_past_is_refused(people, client_for, clock):
-    retro = retro_services.retro_schedule(team=people.team)[0]
+    save_retro_cadence(people.team, people.lead)  # retros are booked once it is agreed
+    retro = people.team.retros.order_by("starts_at").first()
     response = client_for(people.member).post(
         reverse("practices:retro_action_add", args=["pay", retro.pk]),
         {"text": "Automate the release", "due_date": PAST},
         **HTMX,
     )
     assert response.status_code == 200
-    assert "This date has passed" in field_errors(response.text, "id_due_date")
+    assert "This date has passed" in field_errors(response.text, "action-due_date")
     assert not RetroActionItem.objects.exists()
 
 
@@ -187,7 +188,8 @@ def test_a_retro_action_item_due_in_the_past_is_refused(people, client_for, cloc
 def test_a_retro_moved_to_an_absurd_time_is_refused_next_to_the_field(
     people, client_for, clock, typed
 ):
-    retro = retro_services.retro_schedule(team=people.team)[0]
+    save_retro_cadence(people.team, people.lead)  # retros are booked once it is agreed
+    retro = people.team.retros.order_by("starts_at").first()
     response = client_for(people.lead).post(
         reverse("practices:retro_move", args=["pay", retro.pk]), {"starts_at": typed}
     )

@@ -8,8 +8,8 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from practices.models import Retro
-from practices.retros.services import retro_schedule
 from tests.browser.test_proposal_flow import write_option
+from tests.factories import save_retro_cadence
 
 pytestmark = [
     pytest.mark.browser,
@@ -20,7 +20,8 @@ SHOTS = os.environ.get("BROWSER_SHOTS", "")
 
 
 def test_a_retro_moved_to_year_9999_is_refused_next_to_the_field(people, page_for):
-    retro = retro_schedule(team=people.team)[0]
+    save_retro_cadence(people.team, people.lead)  # retros are booked once it is agreed
+    retro = people.team.retros.order_by("starts_at").first()
     page = page_for(people.lead)
     page.goto(reverse("practices:retro_move", args=[people.team.slug, retro.pk]))
     page.get_by_label("New start (local time)").fill("9999-12-31T23:30")
