@@ -7,7 +7,8 @@ from practices import views as practices_views
 from practices.accounts import views as account_views
 from practices.forms import PasswordResetForm, SignInForm
 from practices.reminders import views as reminder_views
-from teamlead import calendar_feed, retros, views
+from practices.retros import views as retro_views
+from teamlead import views
 
 # Django's form views also answer PUT as if it were POST; ours take GET and POST only.
 get_or_post = require_http_methods(["GET", "POST"])
@@ -57,8 +58,7 @@ urlpatterns = [
         name="reminder_unsubscribe",
     ),
     path("t/", include("practices.urls")),
-    path("t/<slug:slug>/retros/<int:pk>/", retros.retro_board, name="retro_board"),
-    path("calendar/<str:token>.ics", calendar_feed.team_calendar_feed, name="team_calendar_feed"),
+    path("calendar/<str:token>.ics", retro_views.team_calendar_feed, name="team_calendar_feed"),
     path("t/", include("proposals.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -16,7 +16,9 @@ def _select(page: str, name: str) -> str:
 def test_the_retro_action_owner_select_starts_with_nobody_yet(client_for, people):
     save_retro_cadence(people.team, people.lead)
     retro = people.team.retros.order_by("starts_at").first()
-    page = client_for(people.member).get(reverse("retro_board", args=["pay", retro.pk])).text
+    page = (
+        client_for(people.member).get(reverse("practices:retro_board", args=["pay", retro.pk])).text
+    )
     owner = _select(page, "owner")
     assert re.search(r'<option value=""[^>]*>Nobody yet</option>', owner)
     assert "---------" not in page

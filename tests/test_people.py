@@ -100,7 +100,7 @@ def _pages(world):
         "decision log": reverse("proposals:decision_log", args=[slug]),
         "design pages": reverse("proposals:page_list", args=[slug]),
         "design page": reverse("proposals:page_detail", args=[slug, page.number]),
-        "retro board": reverse("retro_board", args=[slug, world["retro"].pk]),
+        "retro board": reverse("practices:retro_board", args=[slug, world["retro"].pk]),
     }
 
 

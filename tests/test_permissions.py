@@ -335,7 +335,7 @@ _CARD = ("pay", retro_matrix.RETRO, retro_matrix.CARD)
 _ITEM = ("pay", retro_matrix.RETRO, retro_matrix.HELD_ITEM)
 MATRIX.update(
     {
-        "retro_board": [Row("get", team_read(), args=_RETRO)],
+        "practices:retro_board": [Row("get", team_read(), args=_RETRO)],
         "team_calendar_feed": [Row("get", everyone(200), args=(retro_matrix.CALENDAR,))],
         "practices:retros": [Row("get", team_read(), args=("pay",))],
         "practices:retro_board_updates": [

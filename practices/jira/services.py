@@ -11,7 +11,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from practices import tasks
 from practices.jira.client import JiraClient, JiraProblem, JiraSetupError
 from practices.jira.crypto import TokenUnreadable, token_decrypt, token_encrypt
 from practices.jira.jql import jql_build, jql_split_order_by
@@ -23,6 +22,8 @@ from practices.outbox.services import outbox_enqueue
 # A lead waits for "Test connection": fail faster than a background sync would.
 TEST_TIMEOUT = (5.0, 15.0)
 _LABEL = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+# Asked for by name: the tasks module sits above these services and imports them.
+SYNC_TASK = "practices.tasks.sync_jira_connection"
 
 
 @transaction.atomic
@@ -79,9 +80,7 @@ def jira_connection_save(
     connection.lease_expires_at = None
     connection.next_sync_at = timezone.now()
     connection.save()
-    outbox_enqueue(
-        task=tasks.sync_jira_connection, args=[connection.pk], kwargs={"trigger": "lead"}
-    )
+    outbox_enqueue(task=SYNC_TASK, args=[connection.pk], kwargs={"trigger": "lead"})
     return connection
 
 
@@ -103,14 +102,12 @@ def jira_sync_request(*, connection: JiraConnection) -> None:
     JiraConnection.objects.filter(pk=connection.pk).update(
         needs_attention=False, attention_message="", next_sync_at=timezone.now()
     )
-    outbox_enqueue(
-        task=tasks.sync_jira_connection, args=[connection.pk], kwargs={"trigger": "lead"}
-    )
+    outbox_enqueue(task=SYNC_TASK, args=[connection.pk], kwargs={"trigger": "lead"})
 
 
 @transaction.atomic
 def jira_sync_plan(*, now: datetime | None = None) -> list[int]:
-    """Queues a sync for every connection that is due; returns their ids.
+    """Claims every connection whose sync is due; returns their ids for the caller to queue.
 
     Each is claimed by moving its ``next_sync_at`` with a conditional UPDATE, so two
     planners (a second beat by mistake) never queue the same connection twice.
@@ -123,16 +120,15 @@ def jira_sync_plan(*, now: datetime | None = None) -> list[int]:
         .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
         .values_list("pk", "next_sync_at", "sync_interval_minutes")
     )
-    queued = []
+    claimed_ids = []
     for pk, seen, minutes in due:
         unchanged = Q(next_sync_at__isnull=True) if seen is None else Q(next_sync_at=seen)
         claimed = JiraConnection.objects.filter(unchanged, pk=pk).update(
             next_sync_at=now + timedelta(minutes=minutes)
         )
         if claimed:
-            tasks.sync_jira_connection.delay_on_commit(pk)
-            queued.append(pk)
-    return queued
+            claimed_ids.append(pk)
+    return claimed_ids
 
 
 @dataclass

@@ -4,10 +4,10 @@ from celery import shared_task
 
 from practices.models import Team
 from practices.retros.services import retro_schedule, retro_schedule_due_teams
-from practices.tasks import DATABASE_ERRORS
+from practices.task_policies import DATABASE_RETRY
 
 
-@shared_task(autoretry_for=DATABASE_ERRORS, retry_backoff=10, retry_jitter=True, max_retries=3)
+@shared_task(**DATABASE_RETRY)
 def retro_schedule_team(team_id: int) -> None:
     """Schedules one team's upcoming retros. Safe twice: scheduling is idempotent."""
     team = Team.objects.filter(pk=team_id).first()
@@ -16,7 +16,7 @@ def retro_schedule_team(team_id: int) -> None:
     retro_schedule(team=team)
 
 
-@shared_task(autoretry_for=DATABASE_ERRORS, retry_backoff=10, retry_jitter=True, max_retries=3)
+@shared_task(**DATABASE_RETRY)
 def retro_schedule_teams() -> int:
     """Run by beat: tops up the horizon of every team that is short of upcoming retros.
 

@@ -1,14 +1,14 @@
-"""Retro pages: the list and schedule, and every write on the board. Thin views.
+"""Retro pages: the list and schedule, the board, every write on it, and the calendar feed.
 
-The board page itself lives in ``teamlead.retros``: it adds prompts from proposals,
-which this app never imports. Writes here answer htmx with the board's regions as
-out-of-band swaps, and plain form posts with a redirect to the board page.
+Thin views. Writes here answer htmx with the board's regions as out-of-band swaps, and
+plain form posts with a redirect to the board page.
 """
 
 from functools import cache
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,6 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from practices.charter.sections import section_spec
 from practices.models import Membership, Retro, Role
 from practices.retros import selectors, services
+from practices.retros.calendar import team_calendar_build
 from practices.retros.forms import (
     ActionItemForm,
     CardForm,
@@ -28,6 +29,7 @@ from practices.retros.forms import (
     ReviewForm,
     SkipForm,
 )
+from practices.retros.prompts import retro_prompts_get
 from practices.selectors import charter_section_get, membership_get_for_user
 from practices.views import _require_lead
 
@@ -130,6 +132,13 @@ def retros(request: HttpRequest, slug: str) -> HttpResponse:
         "now": timezone.now(),
     }
     return render(request, "practices/retro_list.html", context)
+
+
+@require_GET
+def retro_board(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    membership, retro = selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
+    context = board_context(request, membership, retro, **retro_prompts_get(retro=retro))
+    return render(request, "practices/retro_board.html", context)
 
 
 @vary_on_headers("HX-Request")
@@ -304,3 +313,17 @@ def team_calendar_rotate(request: HttpRequest, slug: str) -> HttpResponse:
         request, "The calendar has a new address. The old one no longer works: share the new one."
     )
     return redirect("practices:retros", slug=slug)
+
+
+# Served at a secret address without signing in (calendar apps cannot sign in); a lead
+# rotates the address to cut off everyone who had the old one.
+@login_not_required
+@require_GET
+def team_calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    team = selectors.team_calendar_get_by_token(token=token).team
+    calendar = team_calendar_build(team=team, request=request)
+    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{team.slug}.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex"
+    return response

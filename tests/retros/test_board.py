@@ -11,7 +11,7 @@ HX = {"HTTP_HX_REQUEST": "true"}
 
 
 def board_url(retro):
-    return reverse("retro_board", args=[retro.team.slug, retro.pk])
+    return reverse("practices:retro_board", args=[retro.team.slug, retro.pk])
 
 
 def add_url(retro):

@@ -1,22 +1,20 @@
-"""A team's calendar feed: retros, proposal due dates and charter milestones.
+"""A team's calendar: retros, proposal due dates and charter milestones.
 
-Served at a secret address without signing in (calendar apps cannot sign in); a lead
-rotates the address to cut off everyone who had the old one.
+Temporary shape (issue 12, phase 1): it still reads ``proposals.models``. Phase 2 builds
+the calendar from the calendar source registry (``practices.registries``).
 """
 
 import datetime as dt
 import hashlib
 
 import icalendar
-from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils import timezone
-from django.views.decorators.http import require_GET
 
 from practices.dates import EARLIEST, date_latest
 from practices.models import CharterSection, Team
 from practices.retros import ics
-from practices.retros.selectors import retro_list_for_calendar, team_calendar_get_by_token
+from practices.retros.selectors import retro_list_for_calendar
 from proposals.models import Proposal, Status
 
 
@@ -77,15 +75,3 @@ def team_calendar_build(*, team: Team, request: HttpRequest) -> icalendar.Calend
     for event in _milestone_events(team=team, stamp=stamp):
         calendar.add_component(event)
     return calendar
-
-
-@login_not_required
-@require_GET
-def team_calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
-    team = team_calendar_get_by_token(token=token).team
-    calendar = team_calendar_build(team=team, request=request)
-    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = f'inline; filename="{team.slug}.ics"'
-    response["Cache-Control"] = "private, max-age=300"
-    response["X-Robots-Tag"] = "noindex"
-    return response

@@ -1,19 +1,15 @@
-"""The retro board page: the board (practices) opened with prompts from both apps.
+"""What the retro board opens with, besides the open action items the board shows.
 
-It lives here because the prompts include decisions due for review, and ``practices``
-never imports ``proposals``.
+Temporary (issue 12, phase 1): it still reads ``proposals.models``. Phase 2 replaces it
+with the retro prompt registry (``practices.registries``) and deletes this file.
 """
 
 from datetime import date
 
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
 
 from practices.models import JiraConnection, Retro
 from practices.retros import selectors as retro_selectors
-from practices.retros.views import board_context
 from proposals.models import Proposal, Status
 
 TICKET_PROMPTS_SHOWN = 15
@@ -51,10 +47,3 @@ def retro_prompts_get(*, retro: Retro) -> dict:
         if len(shown) > TICKET_PROMPTS_SHOWN:
             prompts["tickets_more"] = tickets.count() - TICKET_PROMPTS_SHOWN
     return prompts
-
-
-@require_GET
-def retro_board(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    membership, retro = retro_selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
-    context = board_context(request, membership, retro, **retro_prompts_get(retro=retro))
-    return render(request, "practices/retro_board.html", context)
