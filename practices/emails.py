@@ -1,4 +1,5 @@
-"""Account emails: invitations, "you were added", password resets.
+"""Mail plumbing every practice and app shares: addresses, Message-IDs, building and
+sending a text + HTML email.
 
 Links are built from ``SITE_URL`` because a worker, not a request, sends them.
 """
@@ -6,28 +7,15 @@ Links are built from ``SITE_URL`` because a worker, not a request, sends them.
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
-from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.crypto import salted_hmac
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 
-from practices.models import Membership
 from practices.single_line import header_line
-from practices.web import person_name
 
 
 def absolute_url(path: str) -> str:
     return settings.SITE_URL + path
-
-
-def set_password_url(user: AbstractBaseUser, *, url_name: str) -> str:
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    return absolute_url(reverse(url_name, kwargs={"uidb64": uid, "token": token}))
 
 
 def message_id_make(*, what: str, pk: int, occasion: object = "") -> str:
@@ -82,47 +70,15 @@ def email_send(
     ).send()
 
 
-def membership_email_send(*, membership: Membership) -> None:
-    user, team = membership.user, membership.team
-    context = {
-        "team": team,
-        "name": user.get_full_name(),
-        "inviter": person_name(membership.invited_by, nobody=""),
-        "role": membership.get_role_display().lower(),
-        "team_url": absolute_url(team.get_absolute_url()),
-    }
-    # Claimed by ``invitation_sent_at`` and released when sending fails: a retry is
-    # the same message.
-    message_id = message_id_make(what="membership", pk=membership.pk, occasion=user.pk)
-    if user.has_usable_password():
-        email_send(
-            to=user.email,
-            subject=f"[{team.slug.upper()}] You were added to {team.name}",
-            template="membership_added",
-            context=context,
-            message_id=message_id,
-        )
-        return
-    context["accept_url"] = set_password_url(user, url_name="invitation_accept")
-    email_send(
-        to=user.email,
-        subject=f"[{team.slug.upper()}] You are invited to {team.name} on Teamlead",
-        template="invitation",
-        context=context,
-        message_id=message_id,
-    )
+# Temporary shim (issue 12): the account emails moved to ``practices.teams.emails``.
+# Read lazily, because ``practices.teams.emails`` imports this module. Deleted at the end
+# of issue 12.
+_MOVED_TO_TEAMS = {"set_password_url", "membership_email_send", "password_reset_email_send"}
 
 
-def password_reset_email_send(*, user: AbstractBaseUser, occasion: object = None) -> None:
-    """``occasion`` names the request (its outbox row): a resend of it after a crash is
-    the same message, a new request a new one. Without it, a fresh Message-ID."""
-    message_id = ""
-    if occasion is not None:
-        message_id = message_id_make(what="password-reset", pk=user.pk, occasion=occasion)
-    email_send(
-        to=user.email,
-        subject="Reset your Teamlead password",
-        template="password_reset",
-        context={"reset_url": set_password_url(user, url_name="password_reset_confirm")},
-        message_id=message_id,
-    )
+def __getattr__(name: str):
+    if name in _MOVED_TO_TEAMS:
+        from practices.teams import emails
+
+        return getattr(emails, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,132 +1,16 @@
-"""Forms for accounts, teams and memberships (charter forms live in ``practices.charter``)."""
+"""Temporary shim (issue 12): moved to ``practices.teams.forms``. Deleted at the end of
+issue 12."""
 
-import zoneinfo
-
-from django import forms
-from django.contrib.auth import forms as auth_forms
-from django.contrib.auth import get_user_model
-
-from practices import tasks
-from practices.models import Role, Team, validate_time_zone
-from practices.single_line import OneLineField
-
-AXES_USERNAME_MAX = 255
-COMMON_TIME_ZONES = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
-
-
-def sign_in_username(request, credentials: dict | None) -> str | None:
-    """The account a sign-in attempt is for, as django-axes counts failures.
-
-    Normalised like the form does, so "Ana@Example.com " and "ana@example.com" share
-    one failure count and case games cannot dodge the lock.
-    """
-    if credentials and credentials.get("username"):
-        raw = credentials["username"]
-    else:
-        raw = getattr(request, "POST", {}).get("username")
-    if not isinstance(raw, str):
-        return raw
-    # Axes stores it in a varchar(255) and PostgreSQL refuses NUL in text: a hostile
-    # 1 MB "email" must be counted, not answered with a 500.
-    return raw.replace("\x00", "").strip().lower()[:AXES_USERNAME_MAX]
-
-
-class SignInForm(auth_forms.AuthenticationForm):
-    # AuthenticationForm only sets the input's maxlength; this checks the length too,
-    # before anything (django-axes included) looks the address up.
-    username = auth_forms.UsernameField(
-        label="Email",
-        max_length=254,
-        error_messages={"max_length": "An email address has at most 254 characters."},
-        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
-    )
-
-    error_messages = {
-        **auth_forms.AuthenticationForm.error_messages,
-        "invalid_login": "That email and password do not match an account. "
-        "Passwords are case-sensitive.",
-    }
-
-    def clean_username(self) -> str:
-        return self.cleaned_data["username"].strip().lower()
-
-
-class PasswordResetForm(auth_forms.PasswordResetForm):
-    """Django's reset form, with the email sent by a worker instead of the request."""
-
-    def save(self, *args, **kwargs) -> None:
-        for user in self.get_users(self.cleaned_data["email"]):
-            tasks.enqueue_password_reset(user.pk)
-
-
-class TeamForm(forms.ModelForm):
-    time_zone = OneLineField(
-        max_length=64,
-        validators=[validate_time_zone],
-        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
-        help_text="Where the team works, e.g. Europe/Berlin. Times are shown in it.",
-    )
-
-    class Meta:
-        model = Team
-        fields = ["name", "slug", "time_zone"]
-        field_classes = {"name": OneLineField}
-        labels = {"slug": "Short name"}
-        help_texts = {"slug": "Lower-case letters, digits and dashes, e.g. pay. Used in addresses."}
-
-    def clean_slug(self) -> str:
-        slug = self.cleaned_data["slug"].lower()
-        # Said now, with the other errors; the service checks again under concurrency.
-        if Team.objects.filter(slug=slug).exists():
-            raise forms.ValidationError("That short name is taken; choose another.")
-        return slug
-
-    def validate_unique(self) -> None:
-        # The service checks the slug itself, with a friendlier message.
-        pass
-
-
-class TeamSettingsForm(forms.ModelForm):
-    time_zone = TeamForm.base_fields["time_zone"]
-
-    class Meta:
-        model = Team
-        fields = ["name", "time_zone"]
-        field_classes = {"name": OneLineField}
-
-
-class MemberAddForm(forms.Form):
-    name = OneLineField(
-        max_length=150,
-        required=False,
-        help_text="How the team sees them; they can change it when they join.",
-        widget=forms.TextInput(attrs={"placeholder": "Ana Silva", "autocomplete": "off"}),
-    )
-    email = forms.EmailField(
-        max_length=254, widget=forms.EmailInput(attrs={"placeholder": "name@example.com"})
-    )
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
-    is_senior = forms.BooleanField(label="Senior", required=False)
-
-    def clean_email(self) -> str:
-        return get_user_model().objects.normalize_email(self.cleaned_data["email"]).lower()
-
-
-class MemberUpdateForm(forms.Form):
-    role = forms.ChoiceField(choices=Role.choices)
-    is_senior = forms.BooleanField(label="Senior", required=False)
-
-
-class MemberHandOverForm(forms.Form):
-    """Who takes over a person's open roles: one of the team's members or leads."""
-
-    to = forms.TypedChoiceField(
-        label="Hand over to",
-        coerce=int,
-        error_messages={"required": "Pick who takes them over.",
-                        "invalid_choice": "Pick a member or lead of the team."},
-    )  # fmt: skip
-
-    def __init__(self, *args, choices: list[tuple[int, str]], **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["to"].choices = [("", "Pick someone"), *choices]
+from practices.teams.forms import (  # noqa: F401
+    AXES_USERNAME_MAX,
+    COMMON_TIME_ZONES,
+    MemberAddForm,
+    MemberHandOverForm,
+    MemberUpdateForm,
+    PasswordResetForm,
+    PersonalTimeZoneField,
+    SignInForm,
+    TeamForm,
+    TeamSettingsForm,
+    sign_in_username,
+)

@@ -51,6 +51,11 @@ class Role(models.TextChoices):
     OBSERVER = "observer", "Observer"
 
 
+# The roles that take part in the team's work: vote, review, write on the retro board and
+# get reminded of it. Observers read along.
+CONTRIBUTING_ROLES = (Role.LEAD, Role.MEMBER)
+
+
 class Membership(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
@@ -81,6 +86,11 @@ class Membership(models.Model):
     @property
     def is_lead(self) -> bool:
         return self.role == Role.LEAD
+
+    @property
+    def takes_part(self) -> bool:
+        """A lead or member: votes, reviews, writes on the board. Observers only read."""
+        return self.role in CONTRIBUTING_ROLES
 
 
 class CharterSection(models.Model):
@@ -356,7 +366,7 @@ class Retro(models.Model):
         return f"{self.team} retro {self.starts_at:%Y-%m-%d %H:%M}"
 
     def get_absolute_url(self) -> str:
-        return reverse("retro_board", kwargs={"slug": self.team.slug, "pk": self.pk})
+        return reverse("practices:retro_board", kwargs={"slug": self.team.slug, "pk": self.pk})
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:

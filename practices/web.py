@@ -1,4 +1,4 @@
-"""Helpers every view and template shares: how a person is named, form errors.
+"""Helpers every view and template shares: how a person is named, form errors, who may act.
 
 One display rule for people, used by Python code (``person_name``), by selectors that
 read bare columns (``person_name_from``) and by templates (``{{ user|person }}``), so
@@ -6,7 +6,7 @@ that a person reads the same on every page and in every email.
 """
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 
 def person_name_from(first_name: str, last_name: str, email: str) -> str:
@@ -35,3 +35,18 @@ def form_errors_apply(form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+def lead_required(membership, why: str = "Only the team's leads can do that.") -> None:
+    """Refuses (403) anyone but a lead; ``why`` is shown on the 403 page, so each caller
+    passes the sentence it has always shown."""
+    if not membership.is_lead:
+        raise PermissionDenied(why)
+
+
+def contributor_required(
+    membership, why: str = "Observers read along; members and leads take part."
+) -> None:
+    """Refuses (403) an observer: only leads and members take part (``takes_part``)."""
+    if not membership.takes_part:
+        raise PermissionDenied(why)

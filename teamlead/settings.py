@@ -189,7 +189,7 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_USERNAME_CALLABLE = "practices.forms.sign_in_username"
+AXES_USERNAME_CALLABLE = "practices.teams.forms.sign_in_username"
 AXES_VERBOSE = False
 # Locking per account is the point; an IP-wide lock would shut out a whole office behind NAT.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]

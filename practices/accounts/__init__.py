@@ -1,2 +1,2 @@
-"""A person's own account: their profile (name, email, time zone, password) and
-accepting an invitation."""
+"""Temporary shim package (issue 12): moved to ``practices.teams``. Deleted at the end
+of issue 12."""

@@ -18,6 +18,19 @@ from practices.web import person_name
 REVIEWING_ROLES = (Role.LEAD, Role.MEMBER)
 
 
+def code_review_data(*, team: Team) -> dict[str, Any]:
+    """The team's stored code review section, with the section's defaults filled in.
+
+    One query; the design pages (``proposals``) read their review policy from it too.
+    """
+    stored = (
+        CharterSection.objects.filter(team=team, key="code_review")
+        .values_list("data", flat=True)
+        .first()
+    )
+    return section_spec("code_review").with_defaults(stored or {})
+
+
 def _name(membership: Membership) -> str:
     return person_name(membership.user)
 
@@ -79,13 +92,7 @@ def review_policy_warning(*, team: Team, data: dict[str, Any] | None = None) -> 
     anyone able to approve them, with the team's current members. "" when every member's
     page can be approved."""
     if data is None:
-        spec = section_spec("code_review")
-        stored = (
-            CharterSection.objects.filter(team=team, key="code_review")
-            .values_list("data", flat=True)
-            .first()
-        )
-        data = spec.with_defaults(stored or {})
+        data = code_review_data(team=team)
     if data.get("kind") == "self_after_cooldown":
         return ""
     memberships = list(Membership.objects.filter(team=team).select_related("user"))

@@ -1,0 +1,1 @@
+"""Teams, their members and people's own accounts."""
