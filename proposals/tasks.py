@@ -19,8 +19,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from practices.jira.client import JiraTransientError
+from practices.outbox.services import outbox_enqueue
 from proposals import emails
 from proposals.models import JIRA_CLAIM_STALE_AFTER, Comment, Proposal, Status
+from proposals.services.action_items import ClaimBusy, action_item_jira_push
+from proposals.services.proposals import proposals_close_due
 
 # A mail server too slow for the soft limit is a mail server failing: retried too.
 MAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError, SoftTimeLimitExceeded)
@@ -48,8 +51,6 @@ def _send_unless_sent(queryset: QuerySet, field: str, send) -> None:
 
 @shared_task
 def close_due_proposals() -> int:
-    from proposals.services.proposals import proposals_close_due
-
     return proposals_close_due()
 
 
@@ -102,8 +103,6 @@ def remind_decision_reviews() -> int:
     due = Proposal.objects.filter(
         status="decided", review_on__lte=timezone.localdate(), review_reminded_at__isnull=True
     ).values_list("pk", flat=True)
-    from practices.outbox.services import outbox_enqueue
-
     # Through the outbox, keyed: an hourly run while one waits or runs adds nothing.
     for pk in due:
         outbox_enqueue(task=remind_decision_review, args=[pk], key=f"review-due:{pk}")
@@ -141,8 +140,6 @@ JIRA_RETRY = {
 @shared_task(bind=True, **JIRA_RETRY)
 def create_action_item_in_jira(self, item_id: int) -> str:
     """Creates an action item's Jira ticket, or links the one an earlier try created."""
-    from proposals.services.action_items import ClaimBusy, action_item_jira_push
-
     last_try = self.request.retries >= self.max_retries
     try:
         return action_item_jira_push(item_id=item_id, last_try=last_try)

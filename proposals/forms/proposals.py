@@ -9,17 +9,13 @@ from django.utils import timezone
 
 from practices.charter.fields import MARKDOWN_MAX_CHARS
 from practices.dates import PlannedDateField
-from practices.models import Membership, Role, Team
+from practices.models import Membership, Team
 from practices.single_line import OneLineField
 from practices.web import person_name
 from proposals.models import Impact, ObjectionKind, Status
 from proposals.selectors.access import VOTING_ROLES
 
 MAX_OPTIONS = 12
-
-
-def _person_label(membership: Membership) -> str:
-    return person_name(membership.user)
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -342,7 +338,3 @@ class DecideForm(forms.Form):
 class ProposalFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
     q = OneLineField(required=False, max_length=200, label="Search")
-
-
-def role_can_vote(role: str) -> bool:
-    return role in (Role.LEAD, Role.MEMBER)

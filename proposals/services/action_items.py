@@ -33,7 +33,6 @@ from practices.jira.selectors import jira_project_for_new_tickets
 from practices.jira.services import CreatedIssue, jira_issue_create
 from practices.models import JiraConnection, Membership
 from practices.outbox.services import outbox_enqueue
-from proposals import tasks
 from proposals.models import (
     JIRA_CLAIM_STALE_AFTER,
     JIRA_PENDING,
@@ -80,7 +79,7 @@ def action_item_jira_create(*, item: ActionItem, user: AbstractBaseUser) -> Acti
         .update(jira_state=JiraState.QUEUED, jira_claimed_at=now, jira_error="")
     )
     if queued:
-        outbox_enqueue(task=tasks.create_action_item_in_jira, args=[item.pk])
+        outbox_enqueue(task="proposals.tasks.create_action_item_in_jira", args=[item.pk])
     item.refresh_from_db()
     return item
 

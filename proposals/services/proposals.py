@@ -17,7 +17,6 @@ from practices.models import CharterSection, Membership, Role, Team
 from practices.outbox.services import outbox_enqueue
 from practices.revisions import diff_hunks, text_diff
 from practices.web import person_name
-from proposals import tasks
 from proposals.models import (
     ActionItem,
     Comment,
@@ -418,7 +417,7 @@ def proposal_close(*, proposal: Proposal, actor: AbstractBaseUser | None = None)
     }
     proposal.save(update_fields=["close_record"])
     _event(proposal, actor, Event.Kind.CLOSED, "" if actor else "at the due date")
-    outbox_enqueue(task=tasks.notify_approver_to_decide, args=[proposal.pk])
+    outbox_enqueue(task="proposals.tasks.notify_approver_to_decide", args=[proposal.pk])
     return True
 
 
@@ -529,7 +528,7 @@ def proposal_decide(
         if item.text.strip()
     )
     _event(proposal, actor, kind, detail)
-    outbox_enqueue(task=tasks.notify_outcome, args=[proposal.pk])
+    outbox_enqueue(task="proposals.tasks.notify_outcome", args=[proposal.pk])
     return proposal
 
 
@@ -591,7 +590,7 @@ def comment_add(
             raise ValidationError({"parent": "Reply to a comment of this proposal."})
     comment = Comment.objects.create(proposal=proposal, author=author, parent=parent, body=body)
     if MENTION.search(body):
-        outbox_enqueue(task=tasks.notify_mentions, args=[comment.pk])
+        outbox_enqueue(task="proposals.tasks.notify_mentions", args=[comment.pk])
     return comment
 
 

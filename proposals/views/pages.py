@@ -224,7 +224,9 @@ def page_history(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     membership, page = design_page_get_for_user(slug=slug, number=number, user=request.user)
     listing = Paginator(selectors.design_page_revision_list(page=page), HISTORY_PAGE_SIZE)
     revisions = listing.get_page(request.GET.get("page"))
-    rows = [(revision, diff_hunks(revision.diff)) for revision in revisions]
+    rows = [
+        (revision, "Revision", diff_hunks(revision.diff), revision.number) for revision in revisions
+    ]
     return render(
         request,
         "proposals/page_history.html",
@@ -235,6 +237,8 @@ def page_history(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             "page": page,
             "revisions": revisions,
             "rows": rows,
+            # The newest two are ticked on the first page only: older pages start unpicked.
+            "preselect": revisions.number == 1,
         },
     )
 
