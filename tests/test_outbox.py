@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from practices import tasks
 from practices.models import OutboxMessage, Role
+from practices.outbox import tasks as outbox_tasks
 from practices.outbox.services import (
     CLAIM_TIMEOUT,
     OUTBOX_HEADER,
@@ -24,7 +24,8 @@ from practices.outbox.services import (
     outbox_relay,
 )
 from practices.outbox.task import OutboxTask
-from practices.services import membership_add
+from practices.teams import tasks
+from practices.teams.services import membership_add
 from proposals import tasks as proposal_tasks
 from proposals.services import proposals as proposal_services
 from teamlead.celery import app as celery_app
@@ -169,7 +170,7 @@ def test_the_relay_stops_at_the_first_refusal_and_keeps_every_row(broker):
 
 def test_beat_runs_the_relay_every_half_minute():
     entry = settings.CELERY_BEAT_SCHEDULE["relay-outbox"]
-    assert entry["task"] == tasks.relay_outbox.name
+    assert entry["task"] == outbox_tasks.relay_outbox.name
     assert entry["schedule"] <= 60
     assert entry["task"] in celery_app.tasks
 

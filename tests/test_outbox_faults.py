@@ -14,8 +14,9 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from practices import tasks
 from practices.models import OutboxMessage, Reminder, ReminderState
+from practices.reminders import tasks as reminder_tasks
+from practices.teams import tasks as team_tasks
 from proposals import tasks as proposal_tasks
 from proposals.services import proposals as proposal_services
 from teamlead.celery import app as celery_app
@@ -118,7 +119,7 @@ def test_with_the_broker_down_a_comment_and_an_invitation_succeed_and_mail_once_
     assert (comment.status_code, invite.status_code) == (302, 302)
     assert seconds < 10, f"two requests took {seconds:.1f}s with the broker down"
     assert sorted(OutboxMessage.objects.values_list("task", flat=True)) == sorted(
-        [proposal_tasks.notify_mentions.name, tasks.send_membership_email.name]
+        [proposal_tasks.notify_mentions.name, team_tasks.send_membership_email.name]
     )
 
     private_broker.start()  # empty: whatever it held before is gone
@@ -202,7 +203,7 @@ def test_a_reminder_resent_after_the_worker_died_awaiting_250_has_the_same_messa
     env = {"EMAIL_URL": f"smtp://127.0.0.1:{server.port}", "REMINDER_CLAIM_TIMEOUT": "3"}
     try:
         with running_worker(celery_broker, mail_dir, env=env) as worker:
-            tasks.plan_reminders.delay()
+            reminder_tasks.plan_reminders.delay()
             wait_for(lambda: server.received, timeout=60, what="a message at the server")
             kill_hard(worker)
         first = server.received[0]
@@ -212,7 +213,7 @@ def test_a_reminder_resent_after_the_worker_died_awaiting_250_has_the_same_messa
         server.stall = False
         time.sleep(3.5)  # the claim times out
         with running_worker(celery_broker, mail_dir, env=env):
-            tasks.plan_reminders.delay()
+            reminder_tasks.plan_reminders.delay()
             wait_for(
                 lambda: Reminder.objects.filter(state=ReminderState.SENT).count() == 3,
                 timeout=60,

@@ -7,10 +7,11 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 
-from practices import services, tasks
-from practices.accounts.forms import InvitationAcceptForm
+from practices.charter import services
 from practices.models import CharterSection, Membership, ReminderProfile, Role
 from practices.retros.services import retro_action_item_add, retro_card_add
+from practices.teams import tasks
+from practices.teams.forms import InvitationAcceptForm
 from practices.web import person_name, person_name_from
 from proposals.services import proposals as proposal_services
 from proposals.services.pages import design_page_create_from_proposal

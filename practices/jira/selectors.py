@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet
 
@@ -171,3 +172,19 @@ def jira_project_for_new_tickets(*, connection: JiraConnection) -> str:
         .first()
     )
     return newest.rsplit("-", 1)[0] if newest and "-" in newest else ""
+
+
+def jira_ticket_list_finished(
+    *, team_id: int, since: datetime | None, until: datetime
+) -> QuerySet[JiraTicket]:
+    """Tickets of the team's Jira filter resolved after ``since`` (if any), up to ``until``."""
+    tickets = JiraTicket.objects.filter(
+        connection__team=team_id,
+        gone=False,
+        status_category=StatusCategory.DONE,
+        resolved__isnull=False,
+        resolved__lte=until,
+    )
+    if since is not None:
+        tickets = tickets.filter(resolved__gt=since)
+    return tickets.order_by("-resolved", "key")

@@ -11,7 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from practices.jira import selectors, services
 from practices.jira.forms import JiraConnectionForm, ReviewStatusesForm, TicketFilterForm
 from practices.models import JiraConnection, Membership
-from practices.selectors import membership_get_for_user
+from practices.teams.selectors import membership_get_for_user
 
 TICKETS_PER_PAGE = 50
 

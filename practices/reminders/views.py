@@ -11,11 +11,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from practices import selectors as team_selectors
-from practices.forms import COMMON_TIME_ZONES
 from practices.models import ReminderDelivery
 from practices.reminders import preferences, selectors, services
 from practices.reminders.forms import PreferencesForm, TeamReminderSettingsForm
+from practices.teams import selectors as team_selectors
+from practices.teams.forms import COMMON_TIME_ZONES
 
 
 @require_http_methods(["GET", "POST"])

@@ -14,7 +14,6 @@ from practices.models import (
     RETRO_DOTS_PER_MEMBER,
     RETRO_LONGEST_MINUTES,
     ActionItemStatus,
-    JiraTicket,
     Membership,
     Retro,
     RetroActionItem,
@@ -23,11 +22,10 @@ from practices.models import (
     RetroColumn,
     RetroVote,
     Role,
-    StatusCategory,
     Team,
     TeamCalendar,
 )
-from practices.selectors import membership_get_for_user
+from practices.teams.selectors import membership_get_for_user
 
 PAST_RETROS_SHOWN = 10
 CALENDAR_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -53,13 +51,6 @@ def retro_card_get(*, retro: Retro, pk: int) -> RetroCard:
         raise Http404("No such card.") from None
     card.retro = retro
     return card
-
-
-def retro_group_get(*, retro: Retro, pk: int) -> RetroCardGroup:
-    try:
-        return RetroCardGroup.objects.get(retro=retro, pk=pk)
-    except RetroCardGroup.DoesNotExist:
-        raise Http404("No such group.") from None
 
 
 def retro_action_item_get(*, team: Team, pk: int) -> RetroActionItem:
@@ -216,24 +207,6 @@ def retro_owner_choices(*, team: Team) -> list[AbstractBaseUser]:
         .order_by("user__first_name", "user__email")
     )
     return [m.user for m in memberships]
-
-
-def retro_tickets_finished(
-    *, retro: Retro, previous: Retro | None, now: datetime | None = None
-) -> QuerySet[JiraTicket]:
-    """Tickets of the team's Jira filter resolved since ``previous`` (``retro_previous``)."""
-    now = now or timezone.now()
-    until = min(retro.ends_at, now)
-    tickets = JiraTicket.objects.filter(
-        connection__team=retro.team_id,
-        gone=False,
-        status_category=StatusCategory.DONE,
-        resolved__isnull=False,
-        resolved__lte=until,
-    )
-    if previous is not None:
-        tickets = tickets.filter(resolved__gt=previous.starts_at)
-    return tickets.order_by("-resolved", "key")
 
 
 def team_calendar_get(*, team: Team) -> TeamCalendar | None:

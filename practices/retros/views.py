@@ -17,7 +17,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from practices import registries
 from practices.charter.sections import section_spec
+from practices.charter.selectors import charter_section_get
 from practices.models import Membership, Retro, Role
 from practices.retros import selectors, services
 from practices.retros.calendar import team_calendar_build
@@ -29,9 +31,8 @@ from practices.retros.forms import (
     ReviewForm,
     SkipForm,
 )
-from practices.retros.prompts import retro_prompts_get
-from practices.selectors import charter_section_get, membership_get_for_user
-from practices.views import _require_lead
+from practices.teams.selectors import membership_get_for_user
+from practices.web import lead_required
 
 ANONYMOUS_COOKIE = "retro_anonymous_cards"
 ANONYMOUS_COOKIE_KEEP = 200  # card ids remembered per browser
@@ -137,7 +138,9 @@ def retros(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def retro_board(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     membership, retro = selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
-    context = board_context(request, membership, retro, **retro_prompts_get(retro=retro))
+    previous = selectors.retro_previous(retro=retro)
+    prompts = registries.retro_prompt_list(retro=retro, previous=previous)
+    context = board_context(request, membership, retro, prompts=prompts)
     return render(request, "practices/retro_board.html", context)
 
 
@@ -273,7 +276,7 @@ def retro_action_review(request: HttpRequest, slug: str, pk: int, item_pk: int) 
 @require_http_methods(["GET", "POST"])
 def retro_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     membership, retro = selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
-    _require_lead(membership)
+    lead_required(membership)
     initial = {"starts_at": retro.local_starts_at.replace(tzinfo=None)}
     form = MoveForm(request.POST or None, initial=initial, time_zone=retro.time_zone)
     if request.method == "POST" and form.is_valid():
@@ -291,7 +294,7 @@ def retro_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 def retro_skip(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     membership, retro = selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
-    _require_lead(membership)
+    lead_required(membership)
     form = SkipForm(request.POST)
     form.is_valid()
     skipped = form.cleaned_data.get("skipped", False)
@@ -307,7 +310,7 @@ def retro_skip(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 def team_calendar_rotate(request: HttpRequest, slug: str) -> HttpResponse:
     membership = membership_get_for_user(slug=slug, user=request.user)
-    _require_lead(membership)
+    lead_required(membership)
     services.team_calendar_rotate(team=membership.team)
     messages.success(
         request, "The calendar has a new address. The old one no longer works: share the new one."

@@ -5,7 +5,7 @@ from datetime import UTC
 
 from django.core import mail
 
-from practices import tasks
+from practices.reminders import tasks
 from practices.reminders.planner import reminder_plan
 from proposals.models import Proposal
 from tests.proposals.factories import make_proposal

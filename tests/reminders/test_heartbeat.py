@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from practices import tasks
 from practices.models import Heartbeat
+from practices.reminders import tasks
 
 
 @pytest.mark.django_db

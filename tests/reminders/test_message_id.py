@@ -6,7 +6,6 @@ import pytest
 from django.conf import settings
 from django.core import mail
 
-from practices import tasks
 from practices.models import (
     Reminder,
     ReminderDelivery,
@@ -14,7 +13,7 @@ from practices.models import (
     ReminderProfile,
     ReminderState,
 )
-from practices.reminders import delivery
+from practices.reminders import delivery, tasks
 from practices.reminders.planner import reminder_plan
 from proposals import tasks as proposal_tasks
 from proposals.services import proposals as proposal_services

@@ -12,7 +12,6 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from practices import tasks
 from practices.models import (
     ActionItemStatus,
     Reminder,
@@ -23,6 +22,7 @@ from practices.models import (
     ReminderTeamSettings,
     RetroActionItem,
 )
+from practices.reminders import tasks
 from practices.reminders.planner import reminder_plan
 from tests.factories import UserFactory, add_member, make_team
 from tests.proposals.factories import make_proposal

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from practices import tasks
 from practices.models import Reminder, ReminderState
+from practices.reminders import tasks
 from tests.reminders.helpers import make_retro
 from tests.worker import read_mail, running_worker, wait_for
 
