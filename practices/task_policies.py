@@ -12,8 +12,11 @@ from django.db import InterfaceError, OperationalError
 from django.db.models import QuerySet
 from django.utils import timezone
 
-# A mail server too slow for the soft limit is a mail server failing: retried too.
-MAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError, SoftTimeLimitExceeded)
+# The mail server refused, went away or did not answer in time.
+MAIL_SERVER_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError)
+# What a mail task retries. A mail server too slow for the soft limit is a mail server
+# failing: retried too.
+MAIL_ERRORS = (*MAIL_SERVER_ERRORS, SoftTimeLimitExceeded)
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 # These tasks run from the outbox under a lease of their hard time limit + 30 s: a
 # worker killed mid-send is replaced by the relay's next copy about 150 s later.

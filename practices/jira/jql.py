@@ -10,8 +10,10 @@ UNKNOWN_ZONE_STEP_BACK = timedelta(hours=14)
 _ORDER_BY = re.compile(r"order\s+by\b", re.IGNORECASE)
 
 
-def jql_split_order_by(jql: str) -> tuple[str, str]:
-    """``jql`` as (filter, order clause), finding ORDER BY only outside quoted strings."""
+def _outside_quotes(jql: str) -> tuple[list[int], str]:
+    """Where ``jql``'s characters outside quoted strings are (quote marks and backslash
+    escapes left out), and the quote left open at the end ("" if none)."""
+    positions = []
     quote = ""
     escaped = False
     for index, char in enumerate(jql):
@@ -24,7 +26,15 @@ def jql_split_order_by(jql: str) -> tuple[str, str]:
                 quote = ""
         elif char in "\"'":
             quote = char
-        elif (index == 0 or not _is_word(jql[index - 1])) and _ORDER_BY.match(jql, index):
+        else:
+            positions.append(index)
+    return positions, quote
+
+
+def jql_split_order_by(jql: str) -> tuple[str, str]:
+    """``jql`` as (filter, order clause), finding ORDER BY only outside quoted strings."""
+    for index in _outside_quotes(jql)[0]:
+        if (index == 0 or not _is_word(jql[index - 1])) and _ORDER_BY.match(jql, index):
             return jql[:index].strip(), jql[index:].strip()
     return jql.strip(), ""
 
@@ -35,22 +45,12 @@ def _is_word(char: str) -> bool:
 
 def jql_unbalanced(jql: str) -> str:
     """What is unbalanced in ``jql`` (a quote or a parenthesis), or "" if nothing."""
-    quote = ""
-    escaped = False
+    positions, quote = _outside_quotes(jql)
     depth = 0
-    for char in jql:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif quote:
-            if char == quote:
-                quote = ""
-        elif char in "\"'":
-            quote = char
-        elif char == "(":
+    for index in positions:
+        if jql[index] == "(":
             depth += 1
-        elif char == ")":
+        elif jql[index] == ")":
             depth -= 1
             if depth < 0:
                 return "a closing parenthesis has no opening one"

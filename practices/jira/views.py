@@ -1,7 +1,7 @@
 """The Jira pages: the lead's connection page and every member's tickets page."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,14 +12,14 @@ from practices.jira import selectors, services
 from practices.jira.forms import JiraConnectionForm, ReviewStatusesForm, TicketFilterForm
 from practices.models import JiraConnection, Membership
 from practices.teams.selectors import membership_get_for_user
+from practices.web import lead_required
 
 TICKETS_PER_PAGE = 50
 
 
 def _lead_membership(request: HttpRequest, slug: str) -> Membership:
     membership = membership_get_for_user(slug=slug, user=request.user)
-    if not membership.is_lead:
-        raise PermissionDenied("Only the team's leads can change its Jira connection.")
+    lead_required(membership, why="Only the team's leads can change its Jira connection.")
     return membership
 
 

@@ -2,7 +2,6 @@
 
 import logging
 import random
-import smtplib
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -25,10 +24,15 @@ from practices.reminders.preferences import (
     profile_map,
     unsubscribe_token_make,
 )
+from practices.task_policies import MAIL_SERVER_ERRORS
 
 logger = logging.getLogger(__name__)
 
-MAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError, OSError)
+# A reminder's failed send is recorded on its row and planned again (no Celery retry).
+# OSError too: a DNS failure (socket.gaierror) is an OSError, not a ConnectionError. Not
+# the task's soft time limit, which practices.task_policies.MAIL_ERRORS has: it must
+# reach the task, which is being stopped.
+SEND_ERRORS = (*MAIL_SERVER_ERRORS, OSError)
 MAX_ATTEMPTS = 8
 BACKOFF_FIRST = timedelta(minutes=2)
 BACKOFF_MAX = timedelta(hours=6)
@@ -127,7 +131,7 @@ def _deliver(*, token: str, now: datetime, digest: bool) -> bool:
         )
         connection = get_connection()
         connection.open()
-    except MAIL_ERRORS as error:
+    except SEND_ERRORS as error:
         _release(token=token, now=now, error=error)
         return False
     except Exception as error:
@@ -136,7 +140,7 @@ def _deliver(*, token: str, now: datetime, digest: bool) -> bool:
     try:
         try:
             connection.send_messages([email])
-        except MAIL_ERRORS as error:
+        except SEND_ERRORS as error:
             _release(token=token, now=now, error=error)
             return False
         _mark_sent(token=token)

@@ -4,23 +4,15 @@ from practices.models import (
     RETRO_REMINDER_MAX_DAYS_BEFORE,
     ReminderDelivery,
     ReminderTeamSettings,
-    validate_time_zone,
 )
 from practices.reminders.kinds import kind_list
-from practices.single_line import OneLineField
+from practices.teams.forms import PersonalTimeZoneField
 
 
 class PreferencesForm(forms.Form):
     """One choice per kind of reminder, plus the person's time zone and digest hour."""
 
-    time_zone = OneLineField(
-        label="Your time zone",
-        max_length=64,
-        required=False,
-        validators=[validate_time_zone],
-        help_text="Dates in reminders are shown in it. Empty: each team's time zone.",
-        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
-    )
+    time_zone = PersonalTimeZoneField()
     digest_hour = forms.TypedChoiceField(
         label="Daily digest at",
         coerce=int,

@@ -100,6 +100,16 @@ def reminder_profile_update(
     return profile
 
 
+@transaction.atomic
+def reminder_choices_save(
+    *, user: AbstractBaseUser, deliveries: dict[str, str], time_zone: str, digest_hour: int
+) -> None:
+    """The notifications page's choices, all or nothing: one delivery per kind, the profile."""
+    for kind, delivery in deliveries.items():
+        reminder_preference_set(user=user, kind=kind, delivery=delivery)
+    reminder_profile_update(user=user, time_zone=time_zone, digest_hour=digest_hour)
+
+
 # -- unsubscribe ------------------------------------------------------------------------
 
 

@@ -26,6 +26,7 @@ from django.urls import reverse
 
 from practices.emails import absolute_url
 from practices.models import (
+    CONTRIBUTING_ROLES,
     RETRO_REMINDER_DAYS_BEFORE,
     RETRO_REMINDER_MAX_DAYS_BEFORE,
     ActionItemStatus,
@@ -35,7 +36,6 @@ from practices.models import (
     ReminderTeamSettings,
     Retro,
     RetroActionItem,
-    Role,
 )
 from practices.reminders.kinds import Attachment, Due, Kind, Link, Message
 from practices.retros.ics import retro_invite, retro_invite_method
@@ -43,7 +43,6 @@ from practices.retros.services import RETRO_REMINDER_KIND
 from practices.web import person_name
 
 KIND = RETRO_REMINDER_KIND
-REMINDED_ROLES = (Role.LEAD, Role.MEMBER)
 UPDATE = "update #"
 
 
@@ -127,7 +126,7 @@ def find(*, now: datetime, until: datetime, team_ids=None) -> list[Due]:
     told = _told_map(r["pk"] for r in retros)
     members = defaultdict(list)
     for team_id, user_id in Membership.objects.filter(
-        team_id__in=teams, role__in=REMINDED_ROLES
+        team_id__in=teams, role__in=CONTRIBUTING_ROLES
     ).values_list("team_id", "user_id"):
         members[team_id].append(user_id)
     due = []
@@ -329,5 +328,5 @@ KIND_SPEC = Kind(
     "update to that invite.",
     find=find,
     render=render,
-    roles=REMINDED_ROLES,
+    roles=CONTRIBUTING_ROLES,
 )

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from practices.emails import absolute_url
 from practices.models import (
+    CONTRIBUTING_ROLES,
     JiraConnection,
     JiraTicket,
     Membership,
@@ -87,7 +88,7 @@ def find(*, now: datetime, until: datetime, team_ids=None) -> list[Due]:
     for member in members:
         if member["role"] == Role.LEAD:
             leads[member["team_id"]].append(member["user_id"])
-        if member["role"] == Role.OBSERVER:
+        if member["role"] not in CONTRIBUTING_ROLES:
             continue
         for key in _person_keys(member):
             by_key[(member["team_id"], key)] = member["user_id"]
@@ -176,5 +177,5 @@ KIND_SPEC = Kind(
     "the charter's turnaround, to the assignee and the leads.",
     find=find,
     render=render,
-    roles=(Role.LEAD, Role.MEMBER),
+    roles=CONTRIBUTING_ROLES,
 )

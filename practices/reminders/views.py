@@ -4,8 +4,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
@@ -16,6 +14,7 @@ from practices.reminders import preferences, selectors, services
 from practices.reminders.forms import PreferencesForm, TeamReminderSettingsForm
 from practices.teams import selectors as team_selectors
 from practices.teams.forms import COMMON_TIME_ZONES
+from practices.web import lead_required
 
 
 @require_http_methods(["GET", "POST"])
@@ -33,14 +32,12 @@ def notifications(request: HttpRequest) -> HttpResponse:
         initial={"time_zone": profile.time_zone, "digest_hour": profile.digest_hour},
     )
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            for kind, delivery in form.deliveries().items():
-                preferences.reminder_preference_set(user=user, kind=kind, delivery=delivery)
-            preferences.reminder_profile_update(
-                user=user,
-                time_zone=form.cleaned_data["time_zone"],
-                digest_hour=form.cleaned_data["digest_hour"],
-            )
+        preferences.reminder_choices_save(
+            user=user,
+            deliveries=form.deliveries(),
+            time_zone=form.cleaned_data["time_zone"],
+            digest_hour=form.cleaned_data["digest_hour"],
+        )
         messages.success(request, "Your notification choices are saved.")
         return redirect("notifications")
     memberships = list(team_selectors.membership_list_for_user(user=user))
@@ -64,8 +61,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 def team_reminders(request: HttpRequest, slug: str) -> HttpResponse:
     """For leads: the team's upcoming reminders, the last ones sent, and its settings."""
     membership = team_selectors.membership_get_for_user(slug=slug, user=request.user)
-    if not membership.is_lead:
-        raise PermissionDenied("Only the team's leads see its reminders.")
+    lead_required(membership, why="Only the team's leads see its reminders.")
     team = membership.team
     form = TeamReminderSettingsForm(
         request.POST or None, instance=selectors.reminder_team_settings_get(team=team)

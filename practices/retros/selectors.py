@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from practices.models import (
+    CONTRIBUTING_ROLES,
     RETRO_DOTS_PER_MEMBER,
     RETRO_LONGEST_MINUTES,
     ActionItemStatus,
@@ -21,7 +22,6 @@ from practices.models import (
     RetroCardGroup,
     RetroColumn,
     RetroVote,
-    Role,
     Team,
     TeamCalendar,
 )
@@ -202,7 +202,7 @@ def retro_board_get(
 def retro_owner_choices(*, team: Team) -> list[AbstractBaseUser]:
     """People who can own an action item: the team's leads and members."""
     memberships = (
-        Membership.objects.filter(team=team, role__in=[Role.LEAD, Role.MEMBER])
+        Membership.objects.filter(team=team, role__in=CONTRIBUTING_ROLES)
         .select_related("user")
         .order_by("user__first_name", "user__email")
     )

@@ -86,11 +86,7 @@ def retro_schedule(*, team: Team, now: datetime | None = None) -> list[Retro]:
     cadence = Cadence.from_data(section.data)
     retros = list(Retro.objects.filter(team=team).order_by("slot_at"))
     upcoming = [r for r in retros if _upcoming(r, now)]
-    taken = {r.slot_at for r in retros if not _upcoming(r, now)}
-
-    first = _series_start(cadence=cadence, retros=retros, now=now)
-    wanted = [cadence.at(day) for day in cadence.days_from(first, RETRO_HORIZON)]
-    wanted = [slot for slot in wanted if slot not in taken]
+    wanted = _slots_wanted(cadence=cadence, retros=retros, now=now)
     by_slot = {r.slot_at: r for r in upcoming}
     spare = [r for r in upcoming if r.slot_at not in set(wanted)]
     shown = {r.pk: r.calendar_state for r in upcoming}
@@ -113,8 +109,21 @@ def retro_schedule(*, team: Team, now: datetime | None = None) -> list[Retro]:
             retro.calendar_changed_since(shown[retro.pk], now=now)
         retro.save()
         by_slot[slot] = retro
-    # More upcoming rows than the horizon holds: drop the empty ones. One whose invite
-    # went out is skipped instead, so the people who have it get a cancellation.
+    _spare_drop(spare=spare, shown=shown, now=now)
+    return sorted((by_slot[slot] for slot in wanted), key=lambda r: r.starts_at)
+
+
+def _slots_wanted(*, cadence: Cadence, retros: list[Retro], now: datetime) -> list[datetime]:
+    """The cadence's next ``RETRO_HORIZON`` slots, less those of retros already held."""
+    taken = {r.slot_at for r in retros if not _upcoming(r, now)}
+    first = _series_start(cadence=cadence, retros=retros, now=now)
+    wanted = [cadence.at(day) for day in cadence.days_from(first, RETRO_HORIZON)]
+    return [slot for slot in wanted if slot not in taken]
+
+
+def _spare_drop(*, spare: list[Retro], shown: dict[int, tuple], now: datetime) -> None:
+    """More upcoming rows than the horizon holds: drop the empty ones. One whose invite
+    went out is skipped instead, so the people who have it get a cancellation."""
     invited = set(
         Reminder.objects.filter(
             kind=RETRO_REMINDER_KIND,
@@ -129,7 +138,6 @@ def retro_schedule(*, team: Team, now: datetime | None = None) -> list[Retro]:
             retro.save(update_fields=["skipped", "sequence", "changed_at"])
         elif not (retro.pk in invited or retro.cards.exists() or retro.action_items.exists()):
             retro.delete()
-    return sorted((by_slot[slot] for slot in wanted), key=lambda r: r.starts_at)
 
 
 def retro_schedule_due_teams(*, now: datetime | None = None) -> list[int]:

@@ -9,7 +9,7 @@ from functools import cache
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from practices import registries
 from practices.charter.sections import section_spec
 from practices.charter.selectors import charter_section_get
-from practices.models import Membership, Retro, Role
+from practices.models import Membership, Retro
 from practices.retros import selectors, services
 from practices.retros.calendar import team_calendar_build
 from practices.retros.forms import (
@@ -32,16 +32,15 @@ from practices.retros.forms import (
     SkipForm,
 )
 from practices.teams.selectors import membership_get_for_user
-from practices.web import lead_required
+from practices.web import contributor_required, form_errors_apply, lead_required
 
 ANONYMOUS_COOKIE = "retro_anonymous_cards"
 ANONYMOUS_COOKIE_KEEP = 200  # card ids remembered per browser
 ANONYMOUS_COOKIE_AGE = 180 * 24 * 3600
 
 
-def _require_contributor(membership: Membership) -> None:
-    if membership.role == Role.OBSERVER:
-        raise PermissionDenied("Observers read the board; members and leads add to it.")
+# What the 403 page tells an observer who tries to write on the board.
+OBSERVERS_READ = "Observers read the board; members and leads add to it."
 
 
 def _cookie_salt(request: HttpRequest) -> str:
@@ -78,7 +77,7 @@ def board_context(request: HttpRequest, membership: Membership, retro: Retro, **
         anonymous_card_ids=anonymous_card_ids(request),
         now=now,
     )
-    can_write = membership.role != Role.OBSERVER
+    can_write = membership.takes_part
 
     def owners() -> list:
         return selectors.retro_owner_choices(team=retro.team) if can_write else []
@@ -160,13 +159,13 @@ def retro_board_updates(request: HttpRequest, slug: str, pk: int) -> HttpRespons
 @require_POST
 def retro_card_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     membership, retro = selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
-    _require_contributor(membership)
+    contributor_required(membership, why=OBSERVERS_READ)
     form = CardForm(request.POST)
     if form.is_valid():
         try:
             card = services.retro_card_add(retro=retro, author=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            form_errors_apply(form, error)
         else:
             # A fresh form that stays in the column (and anonymity) just used.
             fresh = CardForm(initial={"column": card.column, "anonymous": card.anonymous})
@@ -190,7 +189,7 @@ def _form_refused(request, membership, retro, name: str, form) -> HttpResponse:
 @require_POST
 def retro_card_delete(request: HttpRequest, slug: str, pk: int, card_pk: int) -> HttpResponse:
     membership, retro = selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
-    _require_contributor(membership)
+    contributor_required(membership, why=OBSERVERS_READ)
     card = selectors.retro_card_get(retro=retro, pk=card_pk)
     try:
         services.retro_card_delete(
@@ -207,7 +206,7 @@ def retro_card_delete(request: HttpRequest, slug: str, pk: int, card_pk: int) ->
 @require_POST
 def retro_card_vote(request: HttpRequest, slug: str, pk: int, card_pk: int) -> HttpResponse:
     membership, retro = selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
-    _require_contributor(membership)
+    contributor_required(membership, why=OBSERVERS_READ)
     card = selectors.retro_card_get(retro=retro, pk=card_pk)
     try:
         services.retro_card_vote_toggle(card=card, voter=request.user)
@@ -219,7 +218,7 @@ def retro_card_vote(request: HttpRequest, slug: str, pk: int, card_pk: int) -> H
 @require_POST
 def retro_card_group(request: HttpRequest, slug: str, pk: int, card_pk: int) -> HttpResponse:
     membership, retro = selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
-    _require_contributor(membership)
+    contributor_required(membership, why=OBSERVERS_READ)
     card = selectors.retro_card_get(retro=retro, pk=card_pk)
     form = GroupForm(request.POST, retro=retro, column=card.column)
     if not form.is_valid():
@@ -234,7 +233,7 @@ def retro_card_group(request: HttpRequest, slug: str, pk: int, card_pk: int) -> 
 @require_POST
 def retro_action_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     membership, retro = selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
-    _require_contributor(membership)
+    contributor_required(membership, why=OBSERVERS_READ)
 
     @cache  # read once for the posted form and the fresh one that replaces it
     def owners() -> list:
@@ -247,7 +246,7 @@ def retro_action_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 retro=retro, created_by=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            form_errors_apply(form, error)
         else:
             fresh = ActionItemForm(owners=owners)
             return _board_updated(
@@ -259,7 +258,7 @@ def retro_action_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 def retro_action_review(request: HttpRequest, slug: str, pk: int, item_pk: int) -> HttpResponse:
     membership, retro = selectors.retro_get_for_user(slug=slug, pk=pk, user=request.user)
-    _require_contributor(membership)
+    contributor_required(membership, why=OBSERVERS_READ)
     item = selectors.retro_action_item_get(team=retro.team, pk=item_pk)
     form = ReviewForm(request.POST)
     if not form.is_valid():

@@ -1,31 +1,16 @@
-"""Tags for the tickets page: links that keep its filters, and sortable column headers."""
+"""Tags for the tickets page: sortable column headers (``links`` keeps its filters)."""
 
 from urllib.parse import urlsplit
 
 from django import template
 
 from practices.jira.selectors import DEFAULT_SORT
+from practices.templatetags.links import query_with
 
 register = template.Library()
 
 # Dates read best newest first; names and keys from A.
 _DESCENDING_FIRST = {"updated", "created"}
-
-
-@register.simple_tag(takes_context=True)
-def query_with(context, **changes) -> str:
-    """The page's query string with ``changes``; an empty value drops the key.
-
-    The page number always goes unless given: new filters start at page one.
-    """
-    params = context["request"].GET.copy()
-    params.pop("page", None)
-    for key, value in changes.items():
-        if value in (None, ""):
-            params.pop(key, None)
-        else:
-            params[key] = value
-    return params.urlencode()
 
 
 @register.simple_tag(takes_context=True)
