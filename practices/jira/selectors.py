@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db.models import Count, Q, QuerySet
 
 from practices.jira.jql import jql_project_key
+from practices.jira.store import TICKET_COLUMNS
 from practices.models import (
     JiraConnection,
     JiraSyncOutcome,
@@ -30,19 +31,19 @@ SORTS = {
 DEFAULT_SORT = "-updated"
 BOARD_COLUMNS = (StatusCategory.TO_DO, StatusCategory.IN_PROGRESS, StatusCategory.DONE)
 UNASSIGNED = "none"
+# The list reads the stored ticket's own columns (``store.TICKET_COLUMNS``) but these.
+_NOT_LISTED = {
+    "assignee_account_id",
+    "reporter_account_id",
+    "reporter_name",
+    "components",
+    "created",
+    "resolved",
+}
 LIST_FIELDS = (
     "jira_id",
-    "key",
-    "summary",
-    "issue_type",
-    "status",
-    "status_category",
-    "priority",
-    "assignee_name",
-    "labels",
-    "updated",
+    *(column for column in TICKET_COLUMNS if column not in _NOT_LISTED),
     "status_entered_at",
-    "url",
 )
 
 

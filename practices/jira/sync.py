@@ -35,24 +35,16 @@ lead. A ticket that does not read is skipped and recorded; the page still goes i
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
-import random
-import secrets
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import suppress
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache, partial
+from functools import partial
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
-from django.db.models.functions import Now
 from django.utils import timezone
 
 from practices.jira.client import (
@@ -61,19 +53,14 @@ from practices.jira.client import (
     JiraProblem,
     JiraRateLimited,
     JiraSetupError,
-    JiraTransientError,
     SearchPage,
 )
 from practices.jira.crypto import TokenUnreadable, token_decrypt
 from practices.jira.jql import jql_build, jql_split_order_by
-from practices.jira.tickets import (
-    TICKET_FIELDS,
-    MalformedTicket,
-    TicketData,
-    jira_datetime,
-    ticket_from_json,
-)
-from practices.models import JiraConnection, JiraSyncOutcome, JiraSyncRun, JiraTicket
+from practices.jira.lease import Lease, LeaseLost, SyncBusy, lease_seconds, with_retries
+from practices.jira.store import Counts, page_ids, page_read, store_page, tickets_mark_gone
+from practices.jira.tickets import TICKET_FIELDS, jira_datetime
+from practices.models import JiraConnection, JiraSyncOutcome, JiraSyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -82,130 +69,8 @@ PAGE_SIZE = 100
 # still be on its way into Jira's index, so each run looks a few minutes further back.
 OVERLAP = timedelta(minutes=3)
 NIGHTLY_HOUR = 3  # team time
-RATE_LIMIT_WAITS = 5  # per request
-TRANSIENT_RETRIES = 3  # per request
-MAX_WAIT_SECONDS = 60.0  # a longer Retry-After ends the run; the next is scheduled after it
-MAX_TICKET_ERRORS = 50
-GONE_BATCH = 2000
 RUN_HISTORY = timedelta(days=14)
-# Copied from what Jira sent as they are (``TicketData`` has the same names).
-TICKET_COLUMNS = (
-    "key",
-    "summary",
-    "issue_type",
-    "status",
-    "status_category",
-    "priority",
-    "assignee_account_id",
-    "assignee_name",
-    "reporter_account_id",
-    "reporter_name",
-    "labels",
-    "components",
-    "created",
-    "updated",
-    "resolved",
-    "url",
-)
-UPDATED_FIELDS = [*TICKET_COLUMNS, "status_entered_at", "gone", "synced_at"]
-
 T = TypeVar("T")
-
-
-class SyncBusy(Exception):
-    """Another sync of this connection holds the lease."""
-
-
-class LeaseLost(Exception):
-    """Our lease expired and someone else holds it now, or the connection changed."""
-
-
-def lease_seconds() -> float:
-    return float(getattr(settings, "JIRA_SYNC_LEASE_SECONDS", 120))
-
-
-def retry_base_seconds() -> float:
-    return float(getattr(settings, "JIRA_RETRY_BASE_SECONDS", 1.0))
-
-
-# -- the lease ----------------------------------------------------------------------
-
-
-@dataclass
-class Lease:
-    connection_id: int
-    token: str
-    held_at: float = field(default_factory=time.monotonic)
-
-    @classmethod
-    def claim(cls, *, connection_id: int) -> Lease | None:
-        """The lease, if nobody holds it or its holder let it expire; else None.
-
-        Times come from the database's clock, the one clock every worker shares.
-        """
-        token = secrets.token_hex(16)
-        claimed = (
-            JiraConnection.objects.filter(pk=connection_id)
-            .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=Now()))
-            .update(lease_token=token, lease_expires_at=Now() + timedelta(seconds=lease_seconds()))
-        )
-        return cls(connection_id=connection_id, token=token) if claimed else None
-
-    def hold(self, *, extra_seconds: float = 0.0, **changes) -> None:
-        """Renews the lease (and writes ``changes``) only while we hold it; else LeaseLost.
-
-        Inside a page's transaction this is the fence: a lost lease rolls the page back.
-        """
-        expires = Now() + timedelta(seconds=lease_seconds() + extra_seconds)
-        held = JiraConnection.objects.filter(pk=self.connection_id, lease_token=self.token).update(
-            lease_expires_at=expires, **changes
-        )
-        if not held:
-            raise LeaseLost("another sync took over this connection, or it was changed")
-        self.held_at = time.monotonic()
-
-    def keep(self) -> None:
-        """Renews the lease once a third of it has passed: often enough, and no more."""
-        if time.monotonic() - self.held_at >= lease_seconds() / 3:
-            self.hold()
-
-    def release(self) -> None:
-        JiraConnection.objects.filter(pk=self.connection_id, lease_token=self.token).update(
-            lease_token="", lease_expires_at=None
-        )
-
-
-# -- retries ------------------------------------------------------------------------
-
-
-def _backoff(attempt: int) -> float:
-    """Exponential, with "equal jitter": between half and all of base * 2^attempt."""
-    cap = retry_base_seconds() * 2**attempt
-    return random.uniform(cap / 2, cap)  # noqa: S311 - timing jitter, not a secret
-
-
-def with_retries(call: Callable[[], T], *, lease: Lease | None = None) -> T:
-    """``call()``, waiting and trying again on rate limits and passing failures."""
-    rate_limited = failed = 0
-    while True:
-        try:
-            return call()
-        except JiraRateLimited as error:
-            wait = error.retry_after if error.retry_after is not None else _backoff(rate_limited)
-            if rate_limited >= RATE_LIMIT_WAITS or wait > MAX_WAIT_SECONDS:
-                raise
-            rate_limited += 1
-            # Never less than Jira asked; a little more so that teams sharing a site
-            # do not all come back in the same instant.
-            wait += random.uniform(0, 0.1 * wait + 0.1)  # noqa: S311
-        except JiraTransientError:
-            if failed >= TRANSIENT_RETRIES:
-                raise
-            wait = _backoff(failed)
-            failed += 1
-        if lease is not None:
-            lease.hold(extra_seconds=wait)
-        time.sleep(wait)
 
 
 # -- paging -------------------------------------------------------------------------
@@ -305,205 +170,6 @@ def read_ahead(items: Iterator[T], *, keep_alive: Callable[[], None]) -> Iterato
     finally:
         stop.set()
         reader.join(timeout=1.0)
-
-
-# -- storing ------------------------------------------------------------------------
-
-
-@dataclass
-class Counts:
-    fetched: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    skipped: int = 0
-    ticket_errors: list[dict[str, str]] = field(default_factory=list)
-
-    def as_fields(self) -> dict[str, object]:
-        return {
-            "fetched": self.fetched,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "deleted": self.deleted,
-            "skipped": self.skipped,
-            "ticket_errors": self.ticket_errors,
-        }
-
-
-def _read_page(issues: list, *, base_url: str, counts: Counts) -> list[TicketData]:
-    tickets: dict[int, TicketData] = {}
-    for raw in issues:
-        try:
-            ticket = ticket_from_json(raw, base_url=base_url)
-        except MalformedTicket as error:
-            counts.skipped += 1
-            if len(counts.ticket_errors) < MAX_TICKET_ERRORS:
-                counts.ticket_errors.append({"ticket": error.ticket, "error": error.problem})
-            continue
-        seen = tickets.get(ticket.jira_id)
-        if seen is None or ticket.updated >= seen.updated:
-            tickets[ticket.jira_id] = ticket
-    return list(tickets.values())
-
-
-def _commit_without_waiting_for_disk() -> None:
-    """PostgreSQL: this transaction's commit returns before its WAL reaches the disk.
-
-    A database crash may then lose the last pages stored, but never half of one: the
-    rows and the mark that stands for them commit together, and the next run fetches
-    them again from the mark that survived. Saves a disk flush per page.
-    """
-    db = transaction.get_connection()
-    if db.vendor == "postgresql":
-        with db.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-
-def _upsert(*, connection_id: int, rows: list[tuple[TicketData, datetime]], now: datetime) -> None:
-    """Inserts or overwrites the (ticket, status entered at) rows, by Jira id, in one query."""
-    db = transaction.get_connection()
-    if db.vendor == "postgresql":
-        arrays = [[ticket.jira_id for ticket, _ in rows]]
-        for name in TICKET_COLUMNS:
-            values = [getattr(ticket, name) for ticket, _ in rows]
-            arrays.append([json.dumps(v) for v in values] if name == "components" else values)
-        arrays.append([entered for _, entered in rows])
-        with db.cursor() as cursor:
-            cursor.execute(_unnest_upsert_sql(), [connection_id, now, *arrays])
-        return
-    JiraTicket.objects.bulk_create(
-        [
-            JiraTicket(
-                connection_id=connection_id,
-                jira_id=ticket.jira_id,
-                **{name: getattr(ticket, name) for name in TICKET_COLUMNS},
-                status_entered_at=entered,
-                gone=False,
-                synced_at=now,
-            )
-            for ticket, entered in rows
-        ],
-        update_conflicts=True,
-        unique_fields=["connection", "jira_id"],
-        update_fields=UPDATED_FIELDS,
-    )
-
-
-@cache
-def _unnest_upsert_sql() -> str:
-    """PostgreSQL: ``INSERT … SELECT … FROM unnest(one array per column) ON CONFLICT …``.
-
-    One parameter per column instead of one per value: the statement stays short and
-    the same for every page, where bulk_create's carries 2,000 parameters that Django
-    prepares and psycopg quotes one by one (``bench/jira_sync.py`` measures the sync).
-    """
-    db = transaction.get_connection()
-    quote = db.ops.quote_name
-    meta = JiraTicket._meta
-    names = ["jira_id", *TICKET_COLUMNS, "status_entered_at"]
-    columns = {name: quote(meta.get_field(name).column) for name in names}
-    # Text for text and JSON alike: the insert's own assignment casts check the lengths.
-    array_types = {"BigIntegerField": "bigint[]", "DateTimeField": "timestamptz[]"}
-    arrays = ", ".join(
-        f"%s::{array_types.get(meta.get_field(name).get_internal_type(), 'text[]')}"
-        for name in names
-    )
-    selected = ", ".join(
-        f"u.{column}::jsonb" if name == "components" else f"u.{column}"
-        for name, column in columns.items()
-    )
-    updated = ", ".join(
-        f"{quote(meta.get_field(name).column)} = EXCLUDED.{quote(meta.get_field(name).column)}"
-        for name in UPDATED_FIELDS
-    )
-    target = ", ".join(
-        [quote("connection_id"), *columns.values(), quote("gone"), quote("synced_at")]
-    )
-    unique = f"{quote('connection_id')}, {quote('jira_id')}"
-    # Only quoted identifiers of our own model go into the text; every value is a parameter
-    # (hence the noqa and nosec below: no user input is formatted into the statement).
-    return (
-        f"INSERT INTO {quote(meta.db_table)} ({target}) SELECT %s, {selected}, false, %s "  # noqa: S608  # nosec B608
-        f"FROM unnest({arrays}) AS u({', '.join(columns.values())}) "
-        f"ON CONFLICT ({unique}) DO UPDATE SET {updated}"
-    )
-
-
-def store_page(
-    *,
-    connection: JiraConnection,
-    run: JiraSyncRun,
-    lease: Lease,
-    tickets: list[TicketData],
-    counts: Counts,
-    mark: datetime | None,
-) -> datetime | None:
-    """Upserts one page in one transaction, then records the new mark; returns it."""
-    now = timezone.now()
-    with transaction.atomic():
-        _commit_without_waiting_for_disk()
-        stored = {
-            jira_id: (updated, status, entered, gone)
-            for jira_id, updated, status, entered, gone in JiraTicket.objects.filter(
-                connection_id=connection.pk, jira_id__in=[t.jira_id for t in tickets]
-            ).values_list("jira_id", "updated", "status", "status_entered_at", "gone")
-        }
-        rows: list[tuple[TicketData, datetime]] = []
-        for ticket in tickets:
-            old = stored.get(ticket.jira_id)
-            if old is None:
-                counts.created += 1
-                # Jira tells when the status *category* last changed; the best start we have.
-                entered = ticket.status_category_changed or ticket.created
-            elif old[3] or ticket.updated > old[0]:
-                counts.updated += 1
-                # A new status entered with this change (or one of the changes since we
-                # looked): the update time is its latest possible start.
-                entered = old[2] if old[1] == ticket.status else ticket.updated
-            else:
-                counts.unchanged += 1
-                continue
-            rows.append((ticket, entered))
-        if rows:
-            _upsert(connection_id=connection.pk, rows=rows, now=now)
-        for ticket in tickets:
-            if mark is None or ticket.updated > mark:
-                mark = ticket.updated
-        # Last: the mark moves only together with the rows it stands for.
-        lease.hold(high_water_mark=mark)
-        JiraSyncRun.objects.filter(pk=run.pk).update(**counts.as_fields())
-    return mark
-
-
-def _ids(issues: list) -> Iterator[int]:
-    for issue in issues:
-        try:
-            yield int(issue["id"])
-        except (KeyError, TypeError, ValueError):
-            continue
-
-
-def _mark_gone(*, connection: JiraConnection, lease: Lease, in_scope: set[int]) -> int:
-    """Marks gone the local tickets whose ids Jira no longer lists in scope; returns how many.
-
-    The ids in scope are held in memory (an int each, not the tickets): marking each
-    ticket "seen" in the database instead rewrote every row on every full sync.
-    """
-    local = (
-        JiraTicket.objects.filter(connection_id=connection.pk, gone=False)
-        .values_list("jira_id", flat=True)
-        .iterator(chunk_size=GONE_BATCH)
-    )
-    gone = [jira_id for jira_id in local if jira_id not in in_scope]
-    with transaction.atomic():
-        for start in range(0, len(gone), GONE_BATCH):
-            JiraTicket.objects.filter(
-                connection_id=connection.pk, jira_id__in=gone[start : start + GONE_BATCH]
-            ).update(gone=True)
-        lease.hold()
-    return len(gone)
 
 
 # -- a run --------------------------------------------------------------------------
@@ -641,7 +307,7 @@ def _passes(
         )
         for page in read_ahead(pages, keep_alive=lease.keep):
             counts.fetched += len(page.issues)
-            tickets = _read_page(page.issues, base_url=client.base_url, counts=counts)
+            tickets = page_read(page.issues, base_url=client.base_url, counts=counts)
             mark = store_page(
                 connection=connection,
                 run=run,
@@ -664,6 +330,6 @@ def _passes(
             fields=("created",),
             call=retrying,
         ):
-            in_scope.update(_ids(page.issues))
+            in_scope.update(page_ids(page.issues))
             lease.keep()
-        counts.deleted = _mark_gone(connection=connection, lease=lease, in_scope=in_scope)
+        counts.deleted = tickets_mark_gone(connection=connection, lease=lease, in_scope=in_scope)

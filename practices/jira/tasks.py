@@ -6,8 +6,9 @@ outbox rows, queued messages and the beat schedule carry the name.
 
 from celery import shared_task
 
+from practices.jira.lease import SyncBusy
 from practices.jira.services import jira_sync_plan
-from practices.jira.sync import SyncBusy, jira_sync
+from practices.jira.sync import jira_sync
 from practices.models import JiraConnection
 from practices.task_policies import DATABASE_ERRORS, DATABASE_RETRY
 

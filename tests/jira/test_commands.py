@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from practices.jira.crypto import token_decrypt
-from practices.jira.sync import Lease
+from practices.jira.lease import Lease
 from practices.models import JiraConnection, JiraSyncRun
 from tests import worker
 from tests.jira.conftest import connect

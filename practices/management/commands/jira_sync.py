@@ -4,7 +4,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from practices.jira.sync import SyncBusy, jira_sync
+from practices.jira.lease import SyncBusy
+from practices.jira.sync import jira_sync
 from practices.models import FAILED_OUTCOMES, JiraConnection, Team
 
 
