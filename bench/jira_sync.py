@@ -16,7 +16,7 @@ A team is connected to it through the app's services, then, in this process:
 ``sync_peak_rss_mb`` is this process's peak resident memory over the whole run (the fake
 runs elsewhere); ``sync_duplicates`` counts tickets stored twice, by Jira id or by key.
 
-Database: as ``bench/pages.py`` (PostgreSQL when DATABASE_URL says so, in a database the
+Database: as ``bench/harness.py`` says (PostgreSQL when DATABASE_URL says so, in a database the
 bench creates and drops; else a temporary SQLite file). Celery tasks the services queue
 go to a temporary folder that nothing consumes.
 
@@ -30,7 +30,6 @@ import json
 import os
 import resource
 import selectors
-import signal
 import subprocess
 import sys
 import time
@@ -44,12 +43,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from bench.pages import (  # noqa: E402
-    SETTINGS_MODULE,
+from bench.harness import (  # noqa: E402
     BenchError,
     bench_database,
+    django_on_fresh_database,
     note,
+    process_stop,
     production_like,
+    queue_into_folder,
     run_bench,
 )
 
@@ -57,6 +58,10 @@ TEAM_SLUG = "bench"
 JQL = "project = PAY"  # every ticket the fake makes is in PAY
 TARGET_RATIO = 0.5  # the sync at least half as fast as fetching alone
 TARGET_RSS_MB = 300
+# The account the fake accepts, given to it on its command line: the bench starts it as
+# a process and does not import the tests.
+FAKE_EMAIL = "bench@bench.test"
+FAKE_TOKEN = "bench-token"
 
 
 # -- the fake Jira, in a process of its own ----------------------------------------------
@@ -69,18 +74,16 @@ def fake_jira(tickets: int, log_path: Path) -> Iterator[str]:
     A process of its own so that rendering the answers neither shares this process's
     interpreter lock with the sync nor counts towards its memory.
     """
-    command = [sys.executable, "-m", "tests.jira.fake_jira", "--tickets", str(tickets)]
+    command = [
+        sys.executable, "-m", "tests.jira.fake_jira", "--tickets", str(tickets),
+        "--email", FAKE_EMAIL, "--token", FAKE_TOKEN,
+    ]  # fmt: skip
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=log)
     try:
         yield _fake_address(process, log_path)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process_stop(process, timeout=10)
         if process.stdout is not None:
             process.stdout.close()
 
@@ -121,11 +124,9 @@ def connect_team(url: str):
     """A lead, their team, and the team connected to the fake through the services."""
     from django.contrib.auth import get_user_model
 
-    from practices import services
     from practices.jira import services as jira_services
-    from tests.jira.fake_jira import FakeJira
+    from practices.teams import services
 
-    defaults = FakeJira()  # the account the fake process accepts (its defaults)
     lead = get_user_model().objects.create_user(
         username="lead@bench.test", email="lead@bench.test", password=None
     )
@@ -136,8 +137,8 @@ def connect_team(url: str):
         team=team,
         base_url=url,
         deployment="cloud",
-        email=defaults.email,
-        token=defaults.token,
+        email=FAKE_EMAIL,
+        token=FAKE_TOKEN,
         jql=JQL,
         sync_interval_minutes=5,
     )
@@ -237,9 +238,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
     # As a production worker runs it. With DEBUG on, Django keeps every query and, on
     # PostgreSQL, renders each with its parameters: a cost of development, not of the sync.
     production_like(workdir)
-    # Saving the connection queues a sync: into a folder nothing reads, not a real queue.
-    os.environ["CELERY_BROKER_URL"] = "filesystem://"
-    os.environ["CELERY_FILESYSTEM_DIR"] = str(workdir / "celery")
+    # Saving the connection queues a sync.
+    queue_into_folder(workdir)
     # The fake Jira listens on 127.0.0.1: a network a connection reaches only if allowed.
     os.environ["JIRA_ALLOWED_NETWORKS"] = "127.0.0.1/32"
     note(f"starting the fake Jira with {args.tickets} tickets")
@@ -247,51 +247,12 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
         fake_jira(args.tickets, workdir / "fake-jira.log") as url,
         bench_database(workdir, keep=args.keep_db) as (vendor, database_url),
     ):
-        os.environ["DATABASE_URL"] = database_url
-        os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
-        import django
+        django_on_fresh_database(vendor, database_url)
         from django.conf import settings
-        from django.core.management import call_command
 
-        django.setup()
-        from practices.models import JiraTicket
-
-        note(f"migrating a fresh {vendor} database")
-        call_command("migrate", interactive=False, verbosity=0)
         connection = connect_team(url)
         rss_before = peak_rss_mb()
-
-        # The floor is fetched before and after the full sync, and the faster time kept:
-        # on a shared machine, a slow patch then cannot flatter the sync's ratio.
-        note("fetching the pages without storing (the floor)")
-        fetch_times = []
-        fetched, seconds = fetch_only(connection)
-        fetch_times.append(seconds)
-
-        note("full sync")
-        searches = fake_control(url, "stats")["searches"]
-        full, full_seconds = timed_sync(connection, full=True)
-        full_searches = fake_control(url, "stats")["searches"] - searches
-        live = JiraTicket.objects.filter(connection=connection, gone=False)
-        if live.count() != args.tickets:
-            raise BenchError(f"the full sync stored {live.count()} of {args.tickets} tickets")
-
-        note("fetching the pages without storing, again")
-        searches = fake_control(url, "stats")["searches"]
-        fetched_again, seconds = fetch_only(connection)
-        fetch_times.append(seconds)
-        fetch_searches = fake_control(url, "stats")["searches"] - searches
-        if args.tickets != fetched or args.tickets != fetched_again:
-            raise BenchError(f"fetching alone saw {fetched} of {args.tickets} tickets")
-        fetch_seconds = min(fetch_times)
-
-        note(f"changing {args.changes} tickets, then an incremental sync")
-        touched = fake_control(url, "touch", {"count": args.changes})["touched"]
-        increment, increment_seconds = timed_sync(connection, full=False)
-        edited = live.filter(summary__endswith="(edited)").count()
-        if edited != touched:
-            raise BenchError(f"the incremental sync stored {edited} of {touched} changes")
-
+        figures, ratio = _time_syncs(connection, args, url)
         duplicated = duplicates(connection)
         peak = peak_rss_mb()
         setup = {
@@ -300,13 +261,52 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
             "cpus": os.cpu_count(),
             "load_average_before": load_before,
         }
+    met = ratio >= TARGET_RATIO and peak < TARGET_RSS_MB and duplicated == 0
+    return {
+        **setup,
+        **figures,
+        "rss_before_sync_mb": f"{rss_before:.1f}",
+        "sync_peak_rss_mb": f"{peak:.1f}",
+        "sync_duplicates": duplicated,
+        "target_met": "yes" if met else "no",
+    }
+
+
+def _time_syncs(connection, args: argparse.Namespace, url: str) -> tuple[dict[str, object], float]:
+    """A full sync between two runs of the floor, then an incremental sync: the figures,
+    and the sync's rate over the floor's."""
+    from practices.models import JiraTicket
+
+    # The floor is fetched before and after the full sync, and the faster time kept:
+    # on a shared machine, a slow patch then cannot flatter the sync's ratio.
+    note("fetching the pages without storing (the floor)")
+    fetched, first_seconds, _ = _time_floor(connection, url)
+
+    note("full sync")
+    searches = fake_control(url, "stats")["searches"]
+    full, full_seconds = timed_sync(connection, full=True)
+    full_searches = fake_control(url, "stats")["searches"] - searches
+    live = JiraTicket.objects.filter(connection=connection, gone=False)
+    if live.count() != args.tickets:
+        raise BenchError(f"the full sync stored {live.count()} of {args.tickets} tickets")
+
+    note("fetching the pages without storing, again")
+    fetched_again, seconds, fetch_searches = _time_floor(connection, url)
+    if args.tickets != fetched or args.tickets != fetched_again:
+        raise BenchError(f"fetching alone saw {fetched} of {args.tickets} tickets")
+    fetch_seconds = min(first_seconds, seconds)
+
+    note(f"changing {args.changes} tickets, then an incremental sync")
+    touched = fake_control(url, "touch", {"count": args.changes})["touched"]
+    increment, increment_seconds = timed_sync(connection, full=False)
+    edited = live.filter(summary__endswith="(edited)").count()
+    if edited != touched:
+        raise BenchError(f"the incremental sync stored {edited} of {touched} changes")
 
     sync_rate = args.tickets / full_seconds
     fetch_rate = args.tickets / fetch_seconds
     ratio = sync_rate / fetch_rate
-    met = ratio >= TARGET_RATIO and peak < TARGET_RSS_MB and duplicated == 0
-    return {
-        **setup,
+    figures = {
         "tickets": args.tickets,
         "page_size": 100,
         "sync_full_seconds": f"{full_seconds:.2f}",
@@ -321,11 +321,15 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
         "sync_incremental_seconds": f"{increment_seconds:.2f}",
         "sync_incremental_fetched": increment.fetched,
         "sync_incremental_updated": increment.updated,
-        "rss_before_sync_mb": f"{rss_before:.1f}",
-        "sync_peak_rss_mb": f"{peak:.1f}",
-        "sync_duplicates": duplicated,
-        "target_met": "yes" if met else "no",
     }
+    return figures, ratio
+
+
+def _time_floor(connection, url: str) -> tuple[int, float, int]:
+    """``fetch_only`` once: (tickets, seconds, searches the fake answered)."""
+    searches = fake_control(url, "stats")["searches"]
+    fetched, seconds = fetch_only(connection)
+    return fetched, seconds, fake_control(url, "stats")["searches"] - searches
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ process:
 4. the planner runs twice more and every send task is delivered again:
    ``duplicates_after_rerun`` (must be 0), ``rerun_plan_seconds`` (a steady-state run).
 
-Database: as ``bench/pages.py`` (PostgreSQL when DATABASE_URL says so, in a database the
+Database: as ``bench/harness.py`` says (PostgreSQL when DATABASE_URL says so, in a database the
 bench creates and drops; else a temporary SQLite file).
 
 Run: ``.venv/bin/python bench/reminders.py`` (or ``make bench``); ``--help`` for options.
@@ -33,12 +33,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from bench.pages import (  # noqa: E402
-    SETTINGS_MODULE,
+from bench.harness import (  # noqa: E402
     BenchError,
     bench_database,
+    django_on_fresh_database,
     note,
     production_like,
+    queue_into_folder,
     run_bench,
 )
 
@@ -188,56 +189,66 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
     load_before = f"{os.getloadavg()[0]:.2f}"
     # As a production worker runs it: with DEBUG on, Django keeps every query it runs.
     production_like(workdir)
-    os.environ["CELERY_BROKER_URL"] = "filesystem://"
-    os.environ["CELERY_FILESYSTEM_DIR"] = str(workdir / "celery")
-    expected = args.teams * args.members
+    queue_into_folder(workdir)
     with bench_database(workdir, keep=args.keep_db) as (vendor, database_url):
-        os.environ["DATABASE_URL"] = database_url
-        os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
-        import django
+        django_on_fresh_database(vendor, database_url)
         from django.conf import settings
         from django.core import mail
-        from django.core.management import call_command
 
-        django.setup()
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
         mail.outbox = []
-        from practices.models import Reminder
-        from practices.reminders.planner import reminder_plan
-
-        note(f"migrating a fresh {vendor} database")
-        call_command("migrate", interactive=False, verbosity=0)
         note(f"seeding {args.teams} teams of {args.members} members, each with a retro due")
         seed(args.teams, args.members)
-        floor = floor_insert(expected)
-        queries_100 = planner_queries_for_100_teams() if args.teams >= 100 else None
+        figures, plan_seconds = _plan_and_send(args)
+    met = (
+        figures["emails_sent"] == args.teams * args.members
+        and figures["duplicates_after_rerun"] == 0
+        and (vendor != "postgresql" or plan_seconds < TARGET_PLAN_SECONDS)
+    )
+    return {
+        "database": vendor,
+        **figures,
+        "cpus": os.cpu_count(),
+        "load_average_before": load_before,
+        "target_met": "yes" if met else "no",
+    }
 
-        note("planning")
-        started = time.perf_counter()
-        plan, planner_queries = queries_of(reminder_plan)
-        plan_seconds = time.perf_counter() - started
-        if len(plan.send_ids) != expected:
-            raise BenchError(f"planned {len(plan.send_ids)} reminders, not {expected}")
 
-        note(f"sending {len(plan.send_ids)} emails in this process")
-        started = time.perf_counter()
-        send_all(plan.send_ids, threads=args.threads)
-        send_seconds = time.perf_counter() - started
-        emails_sent = len(mail.outbox)
+def _plan_and_send(args: argparse.Namespace) -> tuple[dict[str, object], float]:
+    """Steps 1 to 4 of the module's docstring: the figures, and the planner's seconds."""
+    from django.core import mail
 
-        note("planning again, twice, and delivering every send task a second time")
-        started = time.perf_counter()
-        rerun = reminder_plan()
-        rerun_seconds = time.perf_counter() - started
-        again = reminder_plan()
-        send_all([*rerun.send_ids, *again.send_ids, *plan.send_ids], threads=args.threads)
-        duplicates = len(mail.outbox) - emails_sent
-        addresses = [m.to[0] for m in mail.outbox]
-        duplicates += len(addresses) - len(set(addresses))
-        rows = Reminder.objects.count()
+    from practices.models import Reminder
+    from practices.reminders.planner import reminder_plan
+
+    expected = args.teams * args.members
+    floor = floor_insert(expected)
+    queries_100 = planner_queries_for_100_teams() if args.teams >= 100 else None
+
+    note("planning")
+    started = time.perf_counter()
+    plan, planner_queries = queries_of(reminder_plan)
+    plan_seconds = time.perf_counter() - started
+    if len(plan.send_ids) != expected:
+        raise BenchError(f"planned {len(plan.send_ids)} reminders, not {expected}")
+
+    note(f"sending {len(plan.send_ids)} emails in this process")
+    started = time.perf_counter()
+    send_all(plan.send_ids, threads=args.threads)
+    send_seconds = time.perf_counter() - started
+    emails_sent = len(mail.outbox)
+
+    note("planning again, twice, and delivering every send task a second time")
+    started = time.perf_counter()
+    rerun = reminder_plan()
+    rerun_seconds = time.perf_counter() - started
+    again = reminder_plan()
+    send_all([*rerun.send_ids, *again.send_ids, *plan.send_ids], threads=args.threads)
+    duplicates = len(mail.outbox) - emails_sent
+    addresses = [m.to[0] for m in mail.outbox]
+    duplicates += len(addresses) - len(set(addresses))
 
     figures: dict[str, object] = {
-        "database": vendor,
         "teams": args.teams,
         "members_per_team": args.members,
         "floor_insert_seconds": f"{floor:.3f}",
@@ -249,23 +260,16 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
         figures["planner_queries_100_teams"] = queries_100
     figures.update(
         {
-            "reminder_rows": rows,
+            "reminder_rows": Reminder.objects.count(),
             "emails_sent": emails_sent,
             "send_seconds": f"{send_seconds:.2f}",
             "send_threads": args.threads,
             "emails_per_second": f"{emails_sent / send_seconds:.0f}",
             "rerun_plan_seconds": f"{rerun_seconds:.3f}",
             "duplicates_after_rerun": duplicates,
-            "cpus": os.cpu_count(),
-            "load_average_before": load_before,
-            "target_met": "yes"
-            if emails_sent == expected
-            and duplicates == 0
-            and (vendor != "postgresql" or plan_seconds < TARGET_PLAN_SECONDS)
-            else "no",
         }
     )
-    return figures
+    return figures, plan_seconds
 
 
 def main(argv: list[str] | None = None) -> int:
