@@ -34,285 +34,26 @@ with ``{"count": N}`` updates N tickets, as people would.
 from __future__ import annotations
 
 import argparse
-import base64
 import bisect
-import json
 import random
-import re
 import signal
 import sys
 import threading
-import time
 import zoneinfo
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-STATUSES = {
-    # name: (id, category key, category id, category name, colour)
-    "To Do": ("10000", "new", 2, "To Do", "blue-gray"),
-    "In Progress": ("3", "indeterminate", 4, "In Progress", "yellow"),
-    "In Review": ("10001", "indeterminate", 4, "In Progress", "yellow"),
-    "Done": ("10002", "done", 3, "Done", "green"),
-}
-TYPES = {"Story": "10001", "Bug": "10004", "Task": "10002"}
-PRIORITIES = {"Highest": "1", "High": "2", "Medium": "3", "Low": "4"}
-FIELDS = [
-    # (id, name, clause names, schema type)
-    ("summary", "Summary", ["summary"], "string"),
-    ("issuetype", "Issue Type", ["issuetype", "type"], "issuetype"),
-    ("status", "Status", ["status"], "status"),
-    ("priority", "Priority", ["priority"], "priority"),
-    ("assignee", "Assignee", ["assignee"], "user"),
-    ("reporter", "Reporter", ["reporter"], "user"),
-    ("labels", "Labels", ["labels"], "array"),
-    ("components", "Component/s", ["component"], "array"),
-    ("created", "Created", ["created", "createdDate"], "datetime"),
-    ("updated", "Updated", ["updated", "updatedDate"], "datetime"),
-    ("resolutiondate", "Resolved", ["resolutiondate", "resolved"], "datetime"),
-    (
-        "statuscategorychangedate",
-        "Status Category Changed",
-        ["statusCategoryChangedDate"],
-        "datetime",
-    ),
-]
-PEOPLE = [
-    ("5b10a2844c20165700ede21g", "jdoe", "Jane Doe"),
-    ("5b10ac8d82e05b22cc7d4ef5", "mkhan", "Mo Khan"),
-    ("712020:0b2c1f3e-aaaa", "lsilva", "Lia Silva"),
-    ("60d0f1e2a3b4c5d6e7f80910", "tnguyen", "Tam Nguyen"),
-]
-
-
-def _ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
-@dataclass(slots=True)
-class FakeIssue:
-    id: int
-    project: str
-    number: int
-    summary: str
-    issue_type: str = "Story"
-    status: str = "To Do"
-    priority: str | None = "Medium"
-    assignee: int | None = None  # index into PEOPLE
-    reporter: int | None = 0
-    labels: list[str] = field(default_factory=list)
-    components: list[str] = field(default_factory=list)
-    created_ms: int = 0
-    updated_ms: int = 0
-    resolved_ms: int | None = None
-    category_changed_ms: int | None = None
-
-    @property
-    def key(self) -> str:
-        return f"{self.project}-{self.number}"
-
-
-@dataclass
-class Fault:
-    match: str
-    status: int | None = None
-    times: int = 1
-    retry_after: str | None = None
-    body: str | None = None
-    delay: float = 0.0
-
-
-class JqlError(Exception):
-    pass
-
-
-# -- JQL ------------------------------------------------------------------------------
-
-_TOKEN = re.compile(
-    r"""\s*(?:(?P<string>"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')|(?P<op>>=|<=|!=|=|>|<|~)"""
-    r"""|(?P<punct>[(),])|(?P<word>[A-Za-z0-9_.\-/:]+))"""
-)
-_DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d")
-
-
-@dataclass
-class Query:
-    test: Callable[[FakeIssue], bool]
-    lower: dict[str, int]  # field -> smallest ms, from top-level "field >=" clauses
-    order: list[tuple[str, bool]]  # (field, descending)
-
-
-class JqlParser:
-    def __init__(self, jql: str, zone: zoneinfo.ZoneInfo) -> None:
-        self.zone = zone
-        self.tokens: list[tuple[str, str]] = []
-        position = 0
-        jql = jql.strip()
-        while position < len(jql):
-            match = _TOKEN.match(jql, position)
-            if not match or match.end() == position:
-                raise JqlError(
-                    f"Error in the JQL Query: The character '{jql[position]}' is a reserved "
-                    f"JQL character. (line 1, character {position + 1})"
-                )
-            kind = match.lastgroup or ""
-            self.tokens.append((kind, match.group(kind)))
-            position = match.end()
-        self.index = 0
-
-    def parse(self) -> Query:
-        lower: dict[str, int] = {}
-        test: Callable[[FakeIssue], bool] = lambda issue: True  # noqa: E731
-        if self.peek() and not self.at_order_by():
-            test = self.expression(lower)
-        order = [("key", False)]
-        if self.at_order_by():
-            self.index += 2
-            order = []
-            while True:
-                name = self.word().lower()
-                if name not in ("updated", "created", "key", "issuekey"):
-                    raise JqlError(f"Not able to sort using field '{name}'.")
-                descending = False
-                if self.peek() and self.peek()[1].lower() in ("asc", "desc"):
-                    descending = self.word().lower() == "desc"
-                order.append(("key" if name == "issuekey" else name, descending))
-                if self.peek() and self.peek()[1] == ",":
-                    self.index += 1
-                    continue
-                break
-        if self.peek():
-            raise JqlError(
-                f"Error in the JQL Query: Expecting end of query but got '{self.peek()[1]}'."
-            )
-        return Query(test=test, lower=lower, order=order)
-
-    def peek(self) -> tuple[str, str] | None:
-        return self.tokens[self.index] if self.index < len(self.tokens) else None
-
-    def at_order_by(self) -> bool:
-        ahead = self.tokens[self.index : self.index + 2]
-        return [value.lower() for _, value in ahead] == ["order", "by"]
-
-    def word(self) -> str:
-        token = self.peek()
-        if token is None:
-            raise JqlError("Error in the JQL Query: Expecting more of the query.")
-        self.index += 1
-        kind, value = token
-        if kind == "string":
-            return json.loads(value) if value.startswith('"') else value[1:-1]
-        return value
-
-    def expression(self, lower: dict[str, int] | None) -> Callable[[FakeIssue], bool]:
-        parts = [self.conjunction(lower)]
-        while self.peek() and self.peek()[1].lower() == "or":
-            self.index += 1
-            parts.append(self.conjunction(None))
-        if len(parts) == 1:
-            return parts[0]
-        if lower is not None:
-            lower.clear()  # an OR makes no bound certain
-        return lambda issue: any(part(issue) for part in parts)
-
-    def conjunction(self, lower: dict[str, int] | None) -> Callable[[FakeIssue], bool]:
-        parts = [self.term(lower)]
-        while self.peek() and self.peek()[1].lower() == "and":
-            self.index += 1
-            parts.append(self.term(lower))
-        if len(parts) == 1:
-            return parts[0]
-        return lambda issue: all(part(issue) for part in parts)
-
-    def term(self, lower: dict[str, int] | None) -> Callable[[FakeIssue], bool]:
-        token = self.peek()
-        if token and token[1] == "(":
-            self.index += 1
-            inner = self.expression(None)
-            if not self.peek() or self.peek()[1] != ")":
-                raise JqlError("Error in the JQL Query: Expecting ')' before the end of the query.")
-            self.index += 1
-            return inner
-        name = self.word().lower()
-        op_token = self.peek()
-        if not op_token or (op_token[0] != "op" and op_token[1].lower() not in ("in", "not")):
-            raise JqlError(f"Error in the JQL Query: Expecting operator but got '{name}'.")
-        self.index += 1
-        op = op_token[1].lower()
-        if op == "not":
-            if self.word().lower() != "in":
-                raise JqlError("Error in the JQL Query: Expecting 'in' after 'not'.")
-            op = "not in"
-        values = self.values() if op in ("in", "not in") else [self.word()]
-        return self.clause(name, op, values, lower)
-
-    def values(self) -> list[str]:
-        if not self.peek() or self.peek()[1] != "(":
-            raise JqlError("Error in the JQL Query: Expecting '(' after 'in'.")
-        self.index += 1
-        values = []
-        while True:
-            values.append(self.word())
-            token = self.peek()
-            self.index += 1
-            if token and token[1] == ")":
-                return values
-            if not token or token[1] != ",":
-                raise JqlError("Error in the JQL Query: Expecting ',' or ')'.")
-
-    def date_ms(self, literal: str) -> int:
-        for fmt in _DATE_FORMATS:
-            try:
-                naive = datetime.strptime(literal, fmt)
-            except ValueError:
-                continue
-            return _ms(naive.replace(tzinfo=self.zone))
-        raise JqlError(
-            f"Date value '{literal}' for field 'updated' is invalid. Valid formats include: "
-            "'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a "
-            "period format e.g. '-5d', '4w 2d'."
-        )
-
-    def clause(self, name, op, values, lower) -> Callable[[FakeIssue], bool]:
-        if name == "project":
-            wanted = {value.upper() for value in values}
-            if op in ("=", "in"):
-                return lambda issue: issue.project in wanted
-            if op in ("!=", "not in"):
-                return lambda issue: issue.project not in wanted
-        if name in ("key", "issuekey", "id"):
-            wanted = {value.upper() for value in values}
-            if op in ("=", "in"):
-                return lambda issue: issue.key in wanted or str(issue.id) in wanted
-        if name == "labels" and op in ("=", "in"):
-            wanted = set(values)
-            return lambda issue: bool(wanted.intersection(issue.labels))
-        if name == "status" and op in ("=", "in", "!=", "not in"):
-            wanted = {value.lower() for value in values}
-            positive = op in ("=", "in")
-            return lambda issue: (issue.status.lower() in wanted) == positive
-        if name in ("updated", "created") and op in (">=", ">", "<=", "<"):
-            moment = self.date_ms(values[0])
-            attribute = f"{name}_ms"
-            if op == ">=" and lower is not None:
-                lower[name] = max(lower.get(name, moment), moment)
-            compare = {
-                ">=": lambda a: a >= moment,
-                ">": lambda a: a > moment,
-                "<=": lambda a: a <= moment,
-                "<": lambda a: a < moment,
-            }[op]
-            return lambda issue: compare(getattr(issue, attribute))
-        raise JqlError(f"Field '{name}' does not exist or you do not have permission to view it.")
-
+from tests.jira.fake_data import PEOPLE, PRIORITIES, STATUSES, TYPES, FakeIssue, Fault, epoch_ms
+from tests.jira.fake_http import FakeJiraHandler
+from tests.jira.fake_jql import JqlParser
+from tests.jira.fake_json import JiraJson
 
 # -- the server -----------------------------------------------------------------------
 
 
-class FakeJira:
+class FakeJira(JiraJson):
     def __init__(
         self,
         *,
@@ -354,7 +95,7 @@ class FakeJira:
         return f"http://{host}:{port}"
 
     def start(self, port: int = 0) -> FakeJira:
-        handler = type("Handler", (_Handler,), {"fake": self})
+        handler = type("Handler", (FakeJiraHandler,), {"fake": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -416,9 +157,9 @@ class FakeJira:
                         ["backend", "frontend", "billing", "tech-debt"], pick.randrange(3)
                     ),
                     components=pick.sample(["Billing", "API", "Web"], pick.randrange(2)),
-                    created_ms=_ms(created),
-                    updated_ms=_ms(created + step / 2),
-                    category_changed_ms=_ms(created + step / 3),
+                    created_ms=epoch_ms(created),
+                    updated_ms=epoch_ms(created + step / 2),
+                    category_changed_ms=epoch_ms(created + step / 3),
                 )
                 for name, value in values.items():
                     setattr(issue, name, value)
@@ -435,7 +176,7 @@ class FakeJira:
         with self.lock:
             for name, value in changes.items():
                 setattr(issue, name, value)
-            issue.updated_ms = _ms(at or datetime.now(UTC))
+            issue.updated_ms = epoch_ms(at or datetime.now(UTC))
             self._indexes.clear()
 
     def touch_random(self, count: int, *, seed: int = 7) -> int:
@@ -446,7 +187,7 @@ class FakeJira:
             for offset, issue in enumerate(chosen):
                 issue.status = pick.choice(list(STATUSES))
                 issue.summary += " (edited)"
-                issue.updated_ms = _ms(now) + offset
+                issue.updated_ms = epoch_ms(now) + offset
             self._indexes.clear()
         return len(chosen)
 
@@ -522,174 +263,6 @@ class FakeJira:
         is_last = seen <= offset + limit
         return matched, (seen if want_total else None), is_last
 
-    def render(self, issue: FakeIssue, fields: list[str], version: str) -> Any:
-        if issue.id in self.broken:
-            return self.broken[issue.id]
-        base = self.url
-        wanted = set(fields)
-        everything = bool(wanted & {"*all", "*navigable"})
-        rendered: dict[str, Any] = {}
-        values = {
-            "summary": lambda: issue.summary,
-            "issuetype": lambda: self._type(issue.issue_type),
-            "status": lambda: self._status(issue.status),
-            "priority": lambda: self._priority(issue.priority),
-            "assignee": lambda: self._person(issue.assignee),
-            "reporter": lambda: self._person(issue.reporter),
-            "labels": lambda: list(issue.labels),
-            "components": lambda: [
-                {
-                    "self": f"{base}/rest/api/{version}/component/1000{n}",
-                    "id": f"1000{n}",
-                    "name": c,
-                }
-                for n, c in enumerate(issue.components)
-            ],
-            "created": lambda: self._date(issue.created_ms),
-            "updated": lambda: self._date(issue.updated_ms),
-            "resolutiondate": lambda: self._date(issue.resolved_ms),
-            "statuscategorychangedate": lambda: self._date(issue.category_changed_ms),
-        }
-        for name, value in values.items():
-            if everything or name in wanted:
-                rendered[name] = value()
-        return {
-            "expand": "operations,versionedRepresentations,editmeta,changelog,renderedFields",
-            "id": str(issue.id),
-            "self": f"{base}/rest/api/{version}/issue/{issue.id}",
-            "key": issue.key,
-            "fields": rendered,
-        }
-
-    def _date(self, ms: int | None) -> str | None:
-        if ms is None:
-            return None
-        local = datetime.fromtimestamp(ms / 1000, self.zone)
-        return local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}" + local.strftime("%z")
-
-    def _status(self, name: str) -> dict:
-        status_id, key, category_id, category_name, colour = STATUSES[name]
-        base = self.url
-        return {
-            "self": f"{base}/rest/api/2/status/{status_id}",
-            "description": "",
-            "iconUrl": f"{base}/images/icons/statuses/generic.png",
-            "name": name,
-            "id": status_id,
-            "statusCategory": {
-                "self": f"{base}/rest/api/2/statuscategory/{category_id}",
-                "id": category_id,
-                "key": key,
-                "colorName": colour,
-                "name": category_name,
-            },
-        }
-
-    def _type(self, name: str) -> dict:
-        return {
-            "self": f"{self.url}/rest/api/2/issuetype/{TYPES[name]}",
-            "id": TYPES[name],
-            "description": "",
-            "iconUrl": f"{self.url}/images/icons/issuetypes/{name.lower()}.svg",
-            "name": name,
-            "subtask": False,
-            "hierarchyLevel": 0,
-        }
-
-    def _priority(self, name: str | None) -> dict | None:
-        if name is None:
-            return None
-        return {
-            "self": f"{self.url}/rest/api/2/priority/{PRIORITIES[name]}",
-            "iconUrl": f"{self.url}/images/icons/priorities/{name.lower()}.svg",
-            "name": name,
-            "id": PRIORITIES[name],
-        }
-
-    def _person(self, index: int | None) -> dict | None:
-        if index is None:
-            return None
-        account, username, name = PEOPLE[index]
-        avatars = {
-            size: f"{self.url}/avatar/{account}/{size}.png"
-            for size in ("48x48", "24x24", "16x16", "32x32")
-        }
-        if self.deployment == "cloud":
-            return {
-                "self": f"{self.url}/rest/api/3/user?accountId={account}",
-                "accountId": account,
-                "avatarUrls": avatars,
-                "displayName": name,
-                "active": True,
-                "timeZone": self.time_zone,
-                "accountType": "atlassian",
-            }
-        return {
-            "self": f"{self.url}/rest/api/2/user?username={username}",
-            "name": username,
-            "key": f"JIRAUSER{10000 + index}",
-            "emailAddress": f"{username}@example.com",
-            "avatarUrls": avatars,
-            "displayName": name,
-            "active": True,
-            "timeZone": self.time_zone,
-        }
-
-    def server_info(self) -> dict:
-        now = datetime.now(self.zone)
-        info = {
-            "baseUrl": self.url,
-            "buildDate": "2025-01-14T00:00:00.000+0000",
-            "serverTime": now.strftime("%Y-%m-%dT%H:%M:%S.000%z"),
-            "scmInfo": "1f51473f5c7b75c1a69a0090f4832cdc5053702a",
-            "serverTitle": "Fake Jira",
-        }
-        if self.deployment == "cloud":
-            info |= {
-                "version": "1001.0.0-SNAPSHOT",
-                "versionNumbers": [1001, 0, 0],
-                "deploymentType": "Cloud",
-                "buildNumber": 100281,
-                "defaultLocale": {"locale": "en_US"},
-            }
-        else:
-            info |= {
-                "version": "9.12.15",
-                "versionNumbers": [9, 12, 15],
-                "deploymentType": "Server",
-                "buildNumber": 9120015,
-                "databaseBuildNumber": 9120015,
-            }
-        return info
-
-    def myself(self) -> dict:
-        if self.deployment == "cloud":
-            return {
-                "self": f"{self.url}/rest/api/3/user?accountId=557058:fake-bot",
-                "accountId": "557058:fake-bot",
-                "accountType": "atlassian",
-                "emailAddress": self.email,
-                "avatarUrls": {},
-                "displayName": "Sync Bot",
-                "active": True,
-                "timeZone": self.time_zone,
-                "locale": "en_US",
-            }
-        return {
-            "self": f"{self.url}/rest/api/2/user?username=sync-bot",
-            "key": "JIRAUSER10999",
-            "name": "sync-bot",
-            "emailAddress": self.email,
-            "avatarUrls": {},
-            "displayName": "Sync Bot",
-            "active": True,
-            "timeZone": self.time_zone,
-            "locale": "en_GB",
-            "groups": {"size": 1, "items": []},
-            "applicationRoles": {"size": 1, "items": []},
-            "expand": "groups,applicationRoles",
-        }
-
     def create(self, payload: Any, version: str) -> tuple[int, dict]:
         fields = payload.get("fields") if isinstance(payload, dict) else None
         if not isinstance(fields, dict):
@@ -758,212 +331,6 @@ class FakeJira:
                     person["emailAddress"] = email
                 found.append(person)
         return 200, found
-
-
-class _Handler(BaseHTTPRequestHandler):
-    fake: FakeJira
-    protocol_version = "HTTP/1.1"
-    server_version = "FakeJira/1.0"
-    # Headers and body go out as two writes; with Nagle on, each answer waits ~40 ms
-    # for the client's delayed ACK, which a real Jira behind a proper server does not.
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def _send(
-        self,
-        status: int,
-        payload: Any = None,
-        *,
-        raw: str | None = None,
-        headers: dict | None = None,
-    ) -> None:
-        body = (raw if raw is not None else json.dumps(payload)).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=UTF-8")
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _authorised(self) -> bool:
-        fake = self.fake
-        given = self.headers.get("Authorization", "")
-        if fake.deployment == "cloud":
-            expected = "Basic " + base64.b64encode(f"{fake.email}:{fake.token}".encode()).decode()
-        else:
-            expected = f"Bearer {fake.token}"
-        return given == expected
-
-    def _handle(self, method: str) -> None:
-        fake = self.fake
-        parts = urlsplit(self.path)
-        path = parts.path
-        query = parse_qs(parts.query, keep_blank_values=True)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        with fake.lock:
-            fake.requests.append((method, path, query))
-        if path.startswith("/_fake/"):
-            return self._control(path, body)
-        if "/search" in path and fake.before_search is not None:
-            with fake.lock:
-                fake.search_requests += 1
-                number = fake.search_requests
-            fake.before_search(fake, number)
-        fault = fake._fault_for(path)
-        if fault is not None:
-            time.sleep(fault.delay)
-            if fault.status is not None or fault.body is not None:
-                headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-                raw = fault.body
-                if raw is None:
-                    raw = json.dumps(
-                        {"errorMessages": [f"Fake failure {fault.status}"], "errors": {}}
-                    )
-                return self._send(fault.status or 200, raw=raw, headers=headers)
-        match = re.fullmatch(r"/rest/api/(2|3|latest)/(.+)", path)
-        if not match:
-            return self._send(404, {"errorMessages": ["Not found"], "errors": {}})
-        version, resource = match.groups()
-        if version == "3" and fake.deployment == "dc":
-            return self._send(404, raw="<html><body>Not Found</body></html>")
-        if resource == "serverInfo":
-            return self._send(200, fake.server_info())
-        if not self._authorised():
-            return self._send(
-                401,
-                {
-                    "errorMessages": [
-                        "You are not authenticated. "
-                        "Authentication required to perform this operation."
-                    ],
-                    "errors": {},
-                },
-            )
-        if fake.forbidden_reason:
-            return self._send(
-                403,
-                {"errorMessages": ["Forbidden"], "errors": {}},
-                headers={"X-Authentication-Denied-Reason": fake.forbidden_reason},
-            )
-        if resource == "myself":
-            return self._send(200, fake.myself())
-        if resource == "field":
-            return self._send(
-                200,
-                [
-                    {
-                        "id": fid,
-                        "key": fid,
-                        "name": name,
-                        "custom": False,
-                        "orderable": True,
-                        "navigable": True,
-                        "searchable": True,
-                        "clauseNames": clauses,
-                        "schema": {"type": kind, "system": fid},
-                    }
-                    for fid, name, clauses, kind in FIELDS
-                ],
-            )
-        if resource == "user/search" and method == "GET":
-            status, answer = fake.user_search(query)
-            return self._send(status, answer)
-        if resource in ("search", "search/jql"):
-            return self._search(resource, version, query)
-        if resource == "issue" and method == "POST":
-            try:
-                payload = json.loads(body or b"null")
-            except ValueError:
-                return self._send(400, {"errorMessages": ["Unexpected character"], "errors": {}})
-            status, answer = fake.create(payload, version)
-            return self._send(status, answer)
-        return self._send(404, {"errorMessages": [f"No resource {resource}"], "errors": {}})
-
-    def _search(self, resource: str, version: str, query: dict[str, list[str]]) -> None:
-        fake = self.fake
-        cloud = fake.deployment == "cloud"
-        if cloud and resource == "search":
-            return self._send(
-                410,
-                {
-                    "errorMessages": [
-                        "The requested API has been removed. Please migrate to the "
-                        "/rest/api/3/search/jql API. A full migration guideline is available at "
-                        "https://developer.atlassian.com/changelog/#CHANGE-2046"
-                    ],
-                    "errors": {},
-                },
-            )
-        if not cloud and resource == "search/jql":
-            return self._send(404, raw="<html><body>Oops, you've found a dead link.</body></html>")
-        jql = (query.get("jql") or [""])[0]
-        fields = [f for value in query.get("fields", []) for f in value.split(",") if f]
-        if not fields:
-            fields = ["id"] if cloud else ["*navigable"]
-        try:
-            limit = max(0, min(int((query.get("maxResults") or ["50"])[0]), fake.max_results))
-            if cloud:
-                token = (query.get("nextPageToken") or [""])[0]
-                offset = _token_offset(token, jql) if token else 0
-            else:
-                offset = int((query.get("startAt") or ["0"])[0])
-        except ValueError:
-            return self._send(400, {"errorMessages": ["Invalid paging parameters."], "errors": {}})
-        if fake.page_delay:
-            time.sleep(fake.page_delay)
-        try:
-            with fake.lock:
-                issues, total, is_last = fake.search(jql, offset=offset, limit=limit)
-                rendered = [fake.render(issue, fields, version) for issue in issues]
-                fake.searches += 1
-        except JqlError as error:
-            return self._send(
-                400, {"errorMessages": [str(error)], "errors": {}, "warningMessages": []}
-            )
-        if cloud:
-            answer: dict[str, Any] = {"issues": rendered, "isLast": is_last}
-            if not is_last:
-                answer["nextPageToken"] = _token(offset + len(issues), jql)
-        else:
-            answer = {
-                "expand": "schema,names",
-                "startAt": offset,
-                "maxResults": limit,
-                "total": total,
-                "issues": rendered,
-            }
-        self._send(200, answer)
-
-    def _control(self, path: str, body: bytes) -> None:
-        fake = self.fake
-        if path == "/_fake/touch":
-            count = int(json.loads(body or b"{}").get("count", 0))
-            return self._send(200, {"touched": fake.touch_random(count)})
-        if path == "/_fake/stats":
-            return self._send(200, {"issues": len(fake.issues), "searches": fake.searches})
-        return self._send(404, {"errorMessages": ["no such control"], "errors": {}})
-
-
-def _token(offset: int, jql: str) -> str:
-    raw = json.dumps({"o": offset, "q": abs(hash(jql)) % 10**9}).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def _token_offset(token: str, jql: str) -> int:
-    data = json.loads(base64.urlsafe_b64decode(token.encode()))
-    if data.get("q") != abs(hash(jql)) % 10**9:
-        raise ValueError("the token belongs to another query")
-    return int(data["o"])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,40 +1,16 @@
 """The sync, through the real ``jira`` client over HTTP against the fake Jira."""
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connections as db_connections
-from django.db.models import Count
-from django.utils import timezone
 
-from practices.jira.client import JiraTransientError
-from practices.jira.sync import Lease, SyncBusy, full_sync_due, jira_sync, read_ahead
-from practices.models import JiraConnection, JiraSyncOutcome, JiraSyncRun, JiraTicket
+from practices.jira.sync import full_sync_due
+from practices.models import JiraSyncOutcome, JiraSyncRun, JiraTicket
 from tests.jira.conftest import connect
 from tests.jira.fake_jira import PEOPLE, FakeJira
-from tests.worker import wait_for
+from tests.jira.syncing import assert_no_duplicates, search_jqls, stored, sync
 
 pytestmark = pytest.mark.django_db
-
-
-def sync(connection: JiraConnection, **options) -> JiraSyncRun:
-    connection.refresh_from_db()
-    return jira_sync(connection=connection, trigger="test", **options)
-
-
-def search_jqls(fake: FakeJira) -> list[str]:
-    return [query["jql"][0] for _, path, query in fake.requests if "search" in path]
-
-
-def stored(connection: JiraConnection) -> dict[str, JiraTicket]:
-    return {t.key: t for t in JiraTicket.objects.filter(connection=connection)}
-
-
-def assert_no_duplicates(connection: JiraConnection) -> None:
-    tickets = JiraTicket.objects.filter(connection=connection)
-    assert not tickets.values("jira_id").annotate(n=Count("id")).filter(n__gt=1).exists()
-    assert not tickets.values("key").annotate(n=Count("id")).filter(n__gt=1).exists()
 
 
 # -- what is stored ----------------------------------------------------------------------
@@ -218,140 +194,6 @@ def test_more_tickets_in_one_minute_than_a_page_holds_are_all_read(team, fake_ji
     )
 
 
-# -- failures ----------------------------------------------------------------------------
-
-
-def test_a_rate_limit_is_waited_out_for_at_least_retry_after(team, fake_jira):
-    fake_jira.add(150)
-    fake_jira.fail("search", status=429, retry_after="1")
-    connection = connect(team, fake_jira)
-    started = time.monotonic()
-    run = sync(connection)
-    assert time.monotonic() - started >= 1.0
-    assert (run.outcome, run.created) == (JiraSyncOutcome.SUCCEEDED, 150)
-
-
-def test_a_503_with_retry_after_is_waited_out_too(team, fake_jira):
-    fake_jira.add(5)
-    fake_jira.fail("myself", status=503, retry_after="1")
-    connection = connect(team, fake_jira)
-    started = time.monotonic()
-    run = sync(connection)
-    assert time.monotonic() - started >= 1.0
-    assert run.outcome == JiraSyncOutcome.SUCCEEDED
-
-
-def test_a_long_retry_after_ends_the_run_and_the_next_waits_for_it(team, fake_jira):
-    fake_jira.add(150)
-    connection = connect(team, fake_jira)
-    fake_jira.before_search = lambda fake, search: (
-        search == 2 and fake.fail("search", status=429, retry_after="600")
-    )
-    started = time.monotonic()
-    run = sync(connection)
-    assert time.monotonic() - started < 5, "it must not sleep ten minutes inside a worker"
-    assert run.outcome == JiraSyncOutcome.RATE_LIMITED
-    assert run.created == 100, "the page stored before the limit stays stored"
-    connection.refresh_from_db()
-    assert connection.next_sync_at >= run.finished_at + timedelta(seconds=599)
-    assert not connection.needs_attention
-
-
-def test_passing_server_errors_are_retried_with_backoff(team, fake_jira):
-    fake_jira.add(20)
-    fake_jira.fail("search", status=502, times=2)
-    connection = connect(team, fake_jira)
-    run = sync(connection)
-    assert (run.outcome, run.created) == (JiraSyncOutcome.SUCCEEDED, 20)
-
-
-def test_lasting_server_errors_end_the_run_after_a_few_tries(team, fake_jira):
-    fake_jira.add(20)
-    fake_jira.fail("search", status=500, times=50)
-    connection = connect(team, fake_jira)
-    run = sync(connection)
-    assert run.outcome == JiraSyncOutcome.FAILED
-    assert "Jira failed to answer search (500)" in run.error
-    assert len(search_jqls(fake_jira)) == 4  # the first try and three retries
-    connection.refresh_from_db()
-    assert connection.next_sync_at > timezone.now() + timedelta(minutes=4)
-    assert not connection.needs_attention
-
-
-def test_a_slow_answer_is_retried_after_its_timeout(team, fake_jira, settings):
-    settings.JIRA_TIMEOUT_SECONDS = 0.3
-    fake_jira.add(5)
-    fake_jira.fail("search", delay=0.8)
-    connection = connect(team, fake_jira)
-    run = sync(connection)
-    assert (run.outcome, run.created) == (JiraSyncOutcome.SUCCEEDED, 5)
-
-
-def test_a_garbled_page_is_fetched_again(team, fake_jira):
-    fake_jira.add(5)
-    fake_jira.fail("search", body='{"issues": [{"id": "100')
-    connection = connect(team, fake_jira)
-    run = sync(connection)
-    assert (run.outcome, run.created) == (JiraSyncOutcome.SUCCEEDED, 5)
-
-
-def test_a_malformed_ticket_is_skipped_and_recorded_and_its_page_still_stored(team, fake_jira):
-    fake_jira.add(30)
-    fake_jira.broken[10005] = {"id": "10005", "key": "PAY-6", "fields": {"summary": 7}}
-    fake_jira.broken[10006] = "not a ticket"
-    connection = connect(team, fake_jira)
-    run = sync(connection)
-    assert run.outcome == JiraSyncOutcome.PARTIAL
-    assert (run.created, run.skipped) == (28, 2)
-    assert run.ticket_errors[0]["ticket"] == "PAY-6"
-    assert "status is missing" in run.ticket_errors[0]["error"]
-    connection.refresh_from_db()
-    assert connection.last_success_at is not None
-
-
-@pytest.mark.parametrize(
-    ("breakage", "message"),
-    [
-        ({"token": "revoked"}, "Jira refused the credentials (401 Unauthorized)"),
-        ({"jql": "projekt = PAY"}, "Field 'projekt' does not exist"),
-    ],
-)
-def test_auth_and_setup_errors_pause_syncing_until_a_lead_fixes_them(
-    team, fake_jira, caplog, breakage, message
-):
-    fake_jira.add(5)
-    connection = connect(team, fake_jira, **breakage)
-    run = sync(connection)
-    assert run.outcome == JiraSyncOutcome.NEEDS_ATTENTION
-    assert message in run.error
-    connection.refresh_from_db()
-    assert connection.needs_attention
-    assert message in connection.attention_message
-    assert f"Jira sync of team {team.slug} needs attention" in caplog.text
-
-
-def test_a_captcha_lock_pauses_syncing(team, fake_jira):
-    fake_jira.forbidden_reason = "CAPTCHA_CHALLENGE; login-url=https://example.test/login"
-    connection = connect(team, fake_jira)
-    run = sync(connection)
-    assert run.outcome == JiraSyncOutcome.NEEDS_ATTENTION
-    assert "403 Forbidden" in run.error
-
-
-def test_failed_syncs_keep_the_last_good_copy(team, fake_jira):
-    fake_jira.add(40)
-    connection = connect(team, fake_jira)
-    sync(connection)
-    connection.refresh_from_db()
-    good = connection.last_success_at
-    fake_jira.fail("myself", status=500, times=10)
-    run = sync(connection)
-    assert run.outcome == JiraSyncOutcome.FAILED
-    connection.refresh_from_db()
-    assert connection.last_success_at == good
-    assert JiraTicket.objects.filter(connection=connection, gone=False).count() == 40
-
-
 # -- full syncs and gone tickets ---------------------------------------------------------
 
 
@@ -416,66 +258,6 @@ def test_another_site_drops_the_tickets_of_the_old_one(team, fake_jira):
     assert JiraTicket.objects.filter(connection=connection).count() == 3
 
 
-# -- one sync at a time ------------------------------------------------------------------
-
-
-def test_a_second_sync_of_the_same_team_is_refused_while_one_holds_the_lease(team, fake_jira):
-    connection = connect(team, fake_jira)
-    lease = Lease.claim(connection_id=connection.pk)
-    assert lease is not None
-    assert Lease.claim(connection_id=connection.pk) is None
-    with pytest.raises(SyncBusy):
-        sync(connection)
-    lease.release()
-    assert sync(connection).outcome == JiraSyncOutcome.SUCCEEDED
-
-
-def test_a_lease_left_by_a_dead_worker_is_taken_over_once_it_expires(team, fake_jira):
-    fake_jira.add(5)
-    connection = connect(team, fake_jira)
-    assert Lease.claim(connection_id=connection.pk) is not None  # and its holder died
-    dead_run = JiraSyncRun.objects.create(
-        connection=connection, trigger="schedule", started_at=timezone.now()
-    )
-    with pytest.raises(SyncBusy):
-        sync(connection)
-    JiraConnection.objects.filter(pk=connection.pk).update(
-        lease_expires_at=timezone.now() - timedelta(seconds=1)
-    )
-    run = sync(connection)
-    assert (run.outcome, run.created) == (JiraSyncOutcome.SUCCEEDED, 5)
-    dead_run.refresh_from_db()
-    assert dead_run.outcome == JiraSyncOutcome.INTERRUPTED
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_sync_that_lost_its_lease_writes_no_further_page(team, fake_jira):
-    fake_jira.add(450)
-    connection = connect(team, fake_jira)
-    tickets = JiraTicket.objects.filter(connection=connection)
-
-    stored_at_takeover = []
-    runs = JiraSyncRun.objects.filter(connection=connection)
-
-    def someone_took_over(fake, search):
-        # The third page is read while the second is stored: let that one finish first.
-        if search == 3:
-            try:
-                wait_for(lambda: runs.filter(fetched=200).exists(), timeout=10, what="page two")
-                stored_at_takeover.append(tickets.count())
-                JiraConnection.objects.filter(pk=connection.pk).update(lease_token="someone-else")
-            finally:
-                db_connections.close_all()  # this server thread's own; else the test DB stays open
-
-    fake_jira.before_search = someone_took_over
-    run = sync(connection)
-    assert run.outcome == JiraSyncOutcome.INTERRUPTED
-    assert stored_at_takeover == [199]  # the second page began with the first's last ticket
-    assert tickets.count() == 199
-    connection.refresh_from_db()
-    assert connection.lease_token == "someone-else", "it does not release a lease it lost"
-
-
 def test_the_sync_records_each_run(team, fake_jira):
     fake_jira.add(3)
     connection = connect(team, fake_jira)
@@ -483,52 +265,3 @@ def test_the_sync_records_each_run(team, fake_jira):
     assert run.trigger == "test"
     assert run.finished_at >= run.started_at
     assert list(JiraSyncRun.objects.filter(connection=connection)) == [run]
-
-
-# -- reading ahead -----------------------------------------------------------------------
-
-
-def test_the_next_page_is_read_while_this_one_is_stored_and_never_further_ahead():
-    log = []
-
-    def pages():
-        for n in range(1, 5):
-            log.append(f"read {n}")
-            yield n
-
-    for n in read_ahead(pages(), keep_alive=lambda: None):
-        time.sleep(0.05)  # storing the page
-        log.append(f"stored {n}")
-    assert log.index("read 2") < log.index("stored 1"), "read while page 1 was stored"
-    assert log.index("read 3") > log.index("stored 1")
-    assert log.index("read 4") > log.index("stored 2")
-    assert [entry for entry in log if entry.startswith("stored")] == [
-        "stored 1",
-        "stored 2",
-        "stored 3",
-        "stored 4",
-    ]
-
-
-def test_a_failure_while_reading_ahead_is_raised_after_the_pages_before_it():
-    def pages():
-        yield 1
-        raise JiraTransientError("Jira failed to answer search (502).")
-
-    got = []
-    with pytest.raises(JiraTransientError, match="502"):
-        for n in read_ahead(pages(), keep_alive=lambda: None):
-            got.append(n)
-    assert got == [1]
-
-
-def test_the_lease_is_kept_while_a_slow_page_is_awaited(settings):
-    settings.JIRA_SYNC_LEASE_SECONDS = 0.3
-    kept = []
-
-    def pages():
-        time.sleep(0.6)  # a long Retry-After, say
-        yield 1
-
-    assert list(read_ahead(pages(), keep_alive=lambda: kept.append(1))) == [1]
-    assert len(kept) >= 3

@@ -16,7 +16,7 @@ from practices.jira import services
 from practices.models import JiraConnection, JiraSyncOutcome, JiraSyncRun, JiraTicket
 from tests.jira.conftest import connect
 from tests.jira.fake_jira import FakeJira
-from tests.jira.test_sync import assert_no_duplicates
+from tests.jira.syncing import assert_no_duplicates
 from tests.worker import running_worker, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
