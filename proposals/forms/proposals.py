@@ -14,6 +14,7 @@ from practices.single_line import OneLineField
 from practices.web import person_name
 from proposals.models import Impact, ObjectionKind, Status
 from proposals.selectors.access import VOTING_ROLES
+from proposals.services.inputs import ActionItemInput, OptionInput
 
 MAX_OPTIONS = 12
 
@@ -119,6 +120,40 @@ class ProposalForm(forms.Form):
         local = dt.datetime.combine(self.cleaned_data["due_date"], self.cleaned_data["due_time"])
         return local.replace(tzinfo=self.team.tzinfo)
 
+    @staticmethod
+    def initial_for(proposal) -> dict:
+        """The form's values for an existing proposal (its team already attached)."""
+        local_due = timezone.localtime(proposal.due_at, proposal.team.tzinfo)
+        return {
+            "title": proposal.title,
+            "impact": proposal.impact,
+            "approver": proposal.approver_id,
+            "contributors": list(proposal.contributors.values_list("pk", flat=True)),
+            "informed": list(proposal.informed.values_list("pk", flat=True)),
+            "informed_emails": ", ".join(proposal.informed_emails),
+            "due_date": local_due.date(),
+            "due_time": local_due.time(),
+            "background": proposal.background,
+            "relevant_data": proposal.relevant_data,
+            "hide_tally": proposal.hide_tally,
+        }
+
+    def service_fields(self) -> dict:
+        """What ``proposal_create`` and ``proposal_update`` both take from the form."""
+        data = self.cleaned_data
+        return {
+            "title": data["title"],
+            "approver": data["approver"],
+            "due_at": self.due_at(),
+            "impact": data["impact"],
+            "contributors": list(data["contributors"]),
+            "informed": list(data["informed"]),
+            "informed_emails": data["informed_emails"],
+            "background": data["background"],
+            "relevant_data": data["relevant_data"],
+            "hide_tally": data["hide_tally"],
+        }
+
 
 class OptionForm(forms.Form):
     title = OneLineField(label="Option", max_length=200, required=False)
@@ -164,6 +199,15 @@ OptionFormSet = forms.formset_factory(
     validate_max=True,
     absolute_max=MAX_OPTIONS + 5,
 )
+
+
+def option_inputs(formset) -> list[OptionInput]:
+    """The options a valid formset holds: rows with a title, not marked deleted."""
+    return [
+        OptionInput(**{k: v for k, v in row.items() if k != "DELETE"})
+        for row in formset.cleaned_data
+        if row and row.get("title") and not row.get("DELETE")
+    ]
 
 
 NO_PREFERENCE = "none"
@@ -289,6 +333,19 @@ class ActionItemForm(forms.Form):
         super().__init__(*args, **kwargs)
         user_model = Membership._meta.get_field("user").related_model
         self.fields["owner"].queryset = user_model.objects.filter(memberships__team=team)
+
+
+# Empty rows for action items on the decide form; a decision rarely needs more at once.
+ACTION_ITEM_ROWS = 4
+
+
+def action_item_forms(post, team: Team) -> list[ActionItemForm]:
+    return [ActionItemForm(post, team=team, prefix=f"item{i}") for i in range(ACTION_ITEM_ROWS)]
+
+
+def action_item_inputs(item_forms: list[ActionItemForm]) -> list[ActionItemInput]:
+    """The valid forms' action items, those with a text."""
+    return [ActionItemInput(**f.cleaned_data) for f in item_forms if f.cleaned_data.get("text")]
 
 
 class DecideForm(forms.Form):
