@@ -72,6 +72,15 @@ def tally_visible(*, proposal: Proposal, has_voted: bool) -> bool:
     )
 
 
+def eligible_voter_id_list(*, proposal: Proposal) -> list[int]:
+    """Who may vote: the team's members and leads, except the approver, who decides."""
+    return list(
+        Membership.objects.filter(team=proposal.team_id, role__in=VOTING_ROLES)
+        .exclude(user=proposal.approver_id)
+        .values_list("user_id", flat=True)
+    )
+
+
 def _turnout(proposal: Proposal, voted: set[int]) -> tuple[int, list[str]]:
     """How many people may vote, and the names of those not in ``voted``.
 

@@ -14,7 +14,6 @@ from practices.models import CharterSection, Membership, Role, Team
 from practices.outbox.services import outbox_enqueue
 from practices.web import person_name
 from proposals.models import (
-    Comment,
     Event,
     Objection,
     ObjectionKind,
@@ -26,9 +25,10 @@ from proposals.models import (
     block_key,
 )
 from proposals.selectors.access import VOTING_ROLES
-from proposals.selectors.proposals import MENTION
+from proposals.selectors.tally import eligible_voter_id_list
 from proposals.services.action_items import action_items_create
 from proposals.services.charter import charter_change_apply, charter_change_draft
+from proposals.services.comments import comment_add
 from proposals.services.inputs import (
     ActionItemInput,
     ObjectionInput,
@@ -39,7 +39,8 @@ from proposals.services.inputs import (
 )
 
 # The inputs are read as ``services.OptionInput`` by callers (views, tests, the demo).
-__all__ = ["ActionItemInput", "ObjectionInput", "OptionInput"]
+# So is ``services.comment_add``.
+__all__ = ["ActionItemInput", "ObjectionInput", "OptionInput", "comment_add"]
 
 
 def _event(proposal: Proposal, actor: AbstractBaseUser | None, kind: str, detail: str = "") -> None:
@@ -259,15 +260,6 @@ def proposal_withdraw(*, proposal: Proposal, actor: AbstractBaseUser) -> Proposa
     return proposal
 
 
-def eligible_voter_ids(proposal: Proposal) -> list[int]:
-    """Who may vote: the team's members and leads, except the approver, who decides."""
-    return list(
-        Membership.objects.filter(team=proposal.team_id, role__in=VOTING_ROLES)
-        .exclude(user=proposal.approver_id)
-        .values_list("user_id", flat=True)
-    )
-
-
 def _vote_summary(
     titles: dict[int, str], option_id: int | None, objections: list[ObjectionInput]
 ) -> str:
@@ -351,7 +343,7 @@ def proposal_close(*, proposal: Proposal, actor: AbstractBaseUser | None = None)
         return False
     proposal.refresh_from_db()
     proposal.close_record = {
-        "eligible": eligible_voter_ids(proposal),
+        "eligible": eligible_voter_id_list(proposal=proposal),
         "voted": list(proposal.votes.values_list("voter_id", flat=True)),
     }
     proposal.save(update_fields=["close_record"])
@@ -489,27 +481,6 @@ def proposal_supersede(
     old.save(update_fields=["status", "superseded_by", "updated_at"])
     _event(old, actor, Event.Kind.SUPERSEDED, f"by {new.code}")
     return old
-
-
-@transaction.atomic
-def comment_add(
-    *, proposal: Proposal, author: AbstractBaseUser, body: str, parent_id: int | None = None
-) -> Comment:
-    if not Membership.objects.filter(
-        team=proposal.team_id, user=author, role__in=VOTING_ROLES
-    ).exists():
-        raise PermissionDenied("Observers read the discussion; members and leads write in it.")
-    if proposal.status not in (Status.DRAFT, Status.OPEN):
-        raise ValidationError("The discussion closed with the decision.")
-    parent = None
-    if parent_id is not None:
-        parent = proposal.comments.filter(pk=parent_id, parent__isnull=True).first()
-        if parent is None:
-            raise ValidationError({"parent": "Reply to a comment of this proposal."})
-    comment = Comment.objects.create(proposal=proposal, author=author, parent=parent, body=body)
-    if MENTION.search(body):
-        outbox_enqueue(task="proposals.tasks.notify_mentions", args=[comment.pk])
-    return comment
 
 
 def charter_change_propose(
