@@ -12,7 +12,7 @@ from practices.dates import PlannedDateField
 from practices.models import Membership, Team
 from practices.single_line import OneLineField
 from practices.web import person_name
-from proposals.models import Impact, ObjectionKind, Status
+from proposals.models import DUE_TIME, Impact, ObjectionKind, Status
 from proposals.selectors.access import VOTING_ROLES
 from proposals.services.inputs import ActionItemInput, OptionInput
 
@@ -70,7 +70,7 @@ class ProposalForm(forms.Form):
     due_date = PlannedDateField(label="Voting closes on")
     due_time = forms.TimeField(
         label="at",
-        initial=dt.time(17, 0),
+        initial=DUE_TIME,
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     background = _markdown("Background", rows=6, help_text="Why decide now? Markdown.")
@@ -315,7 +315,7 @@ class StatusForm(forms.Form):
         ]
     )
     due_date = PlannedDateField(required=False)
-    due_time = forms.TimeField(required=False, initial=dt.time(17, 0))
+    due_time = forms.TimeField(required=False, initial=DUE_TIME)
 
     def clean(self):
         data = super().clean()

@@ -1,5 +1,6 @@
 """Reads for proposals: lists, the page of one proposal, mentions."""
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -15,10 +16,13 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from practices.models import JiraConnection, Membership, Team
 from practices.web import person_name_from
 from proposals.models import (
+    DUE_AFTER,
+    DUE_TIME,
     ActionItem,
     Comment,
     Event,
@@ -46,6 +50,12 @@ from proposals.selectors.tally import (
 __all__ = ["MyVote", "ObjectionRow", "Tally", "tally_visible"]
 
 MENTION = re.compile(r"(?<![\w.])@([a-z0-9][a-z0-9._-]{0,63})", re.IGNORECASE)
+
+
+def proposal_due_default(*, team: Team) -> dt.datetime:
+    """When voting on a proposal started now closes unless the driver says otherwise."""
+    day = timezone.localtime(timezone.now(), team.tzinfo).date() + DUE_AFTER
+    return dt.datetime.combine(day, DUE_TIME, tzinfo=team.tzinfo)
 
 
 def mentioned_users(*, team: Team, body: str) -> list:

@@ -1,17 +1,16 @@
 """Proposals that carry a charter edit: what the draft says, and applying it once decided."""
 
-import datetime as dt
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from practices import services as practices_services
 from practices.charter.sections import section_spec
 from practices.models import CharterRevision, CharterSection
 from practices.revisions import diff_hunks, text_diff
 from proposals.models import Proposal
+from proposals.selectors.proposals import proposal_due_default
 from proposals.services.inputs import OptionInput
 
 
@@ -27,11 +26,9 @@ def charter_change_draft(*, section: CharterSection, data: dict[str, Any]) -> di
         f"{tag} {line}"
         for tag, line in diff_hunks(text_diff(spec.text(section.data), spec.text(data)))
     )
-    team = section.team
-    due_day = timezone.localtime(timezone.now(), team.tzinfo).date() + dt.timedelta(days=7)
     return {
         "title": f"Charter: change {spec.title.lower()}"[:200],
-        "due_at": dt.datetime.combine(due_day, dt.time(17, 0), tzinfo=team.tzinfo),
+        "due_at": proposal_due_default(team=section.team),
         "options": [
             OptionInput(title="Adopt the change", description=f"```diff\n{change}\n```"),
             OptionInput(title="Keep the charter as it is"),

@@ -8,7 +8,6 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -24,7 +23,7 @@ from proposals.forms.proposals import (
     VoteForm,
     option_inputs,
 )
-from proposals.models import Status
+from proposals.models import DUE_TIME, Status
 from proposals.selectors import proposals as selectors
 from proposals.selectors.access import (
     approves,
@@ -73,8 +72,8 @@ def proposal_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _default_due(team) -> dict:
-    due = timezone.localtime(timezone.now(), team.tzinfo) + dt.timedelta(days=7)
-    return {"due_date": due.date(), "due_time": dt.time(17, 0)}
+    due = selectors.proposal_due_default(team=team)
+    return {"due_date": due.date(), "due_time": due.time()}
 
 
 def _form_page(request, membership, form, options, proposal=None) -> HttpResponse:
@@ -229,7 +228,7 @@ def proposal_status(request: HttpRequest, slug: str, number: int) -> HttpRespons
             services.proposal_close_early(proposal=proposal, actor=request.user)
         else:
             due = dt.datetime.combine(
-                form.cleaned_data["due_date"], form.cleaned_data["due_time"] or dt.time(17, 0)
+                form.cleaned_data["due_date"], form.cleaned_data["due_time"] or DUE_TIME
             ).replace(tzinfo=membership.team.tzinfo)
             services.proposal_reopen(proposal=proposal, actor=request.user, due_at=due)
     except ValidationError as error:
