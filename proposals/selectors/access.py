@@ -4,7 +4,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http import Http404
 
 from practices.models import Membership, Role
-from practices.selectors import membership_get_for_user
+from practices.teams.selectors import membership_get_for_user
 from proposals.models import ActionItem, DesignPage, Proposal
 
 VOTING_ROLES = (Role.LEAD, Role.MEMBER)

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 
-from practices import services as practices_services
+from practices.charter import services as charter_services
 from practices.charter.sections import section_spec
 from practices.models import CharterRevision, CharterSection
 from practices.revisions import diff_hunks, text_diff
@@ -45,14 +45,14 @@ def charter_change_apply(*, proposal: Proposal, actor: AbstractBaseUser) -> Char
     """
     section = CharterSection.objects.get(team=proposal.team, key=proposal.charter_section_key)
     try:
-        return practices_services.charter_section_update(
+        return charter_services.charter_section_update(
             section=section,
             data=proposal.charter_data,
             expected_version=proposal.charter_base_version,
             author=actor,
             message=f"{proposal.code}: {proposal.title}"[:200],
         )
-    except practices_services.CharterConflict:
+    except charter_services.CharterConflict:
         raise ValidationError(
             "The charter section this proposal changes was edited after the proposal was "
             "written. The driver should propose the change again from the current charter."

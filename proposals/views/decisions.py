@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from practices.charter.sections import section_spec
-from practices.selectors import charter_section_get, membership_get_for_user
+from practices.charter.selectors import charter_section_get
+from practices.teams.selectors import membership_get_for_user
 from practices.web import form_errors_apply
 from proposals import emails
 from proposals.forms.proposals import DecideForm, action_item_forms, action_item_inputs

@@ -12,7 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 from practices.markdown import render_markdown
 from practices.models import Membership
 from practices.revisions import diff_hunks, side_by_side
-from practices.selectors import membership_get_for_user
+from practices.teams.selectors import membership_get_for_user
 from practices.web import form_errors_apply
 from proposals.forms.pages import (
     LeadApproveForm,

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from practices.charter.sections import section_spec
-from practices.selectors import membership_get_for_user
+from practices.teams.selectors import membership_get_for_user
 from practices.web import form_errors_apply
 from proposals.forms.proposals import (
     CommentForm,
