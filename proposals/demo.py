@@ -5,6 +5,7 @@ import datetime as dt
 
 from django.utils import timezone
 
+from practices.registries import DemoLoader
 from proposals.services import pages as page_services
 from proposals.services import proposals as services
 
@@ -129,3 +130,7 @@ def _demo_draft(team, people, now: dt.datetime) -> None:
         due_at=now + dt.timedelta(days=10),
         options=[Option(title="GitHub Actions"), Option(title="Stay on Jenkins")],
     )
+
+
+# Run by ``manage.py load_demo`` through the registry, after the practices' own demo.
+DEMO_PROPOSALS = DemoLoader(key="proposals", order=10, load=load_demo_proposals)
