@@ -9,11 +9,10 @@ from django.utils import timezone
 
 from practices.charter.fields import MARKDOWN_MAX_CHARS
 from practices.dates import PlannedDateField
-from practices.models import Membership, Team
+from practices.models import CONTRIBUTING_ROLES, Membership, Team
 from practices.single_line import OneLineField
 from practices.web import person_name
 from proposals.models import DUE_TIME, Impact, ObjectionKind, Status
-from proposals.selectors.access import VOTING_ROLES
 from proposals.services.inputs import ActionItemInput, OptionInput
 
 MAX_OPTIONS = 12
@@ -83,10 +82,10 @@ class ProposalForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.team = team
         members = Membership.objects.filter(team=team).select_related("user")
-        voters = members.filter(role__in=VOTING_ROLES)
+        voters = members.filter(role__in=CONTRIBUTING_ROLES)
         user_model = Membership._meta.get_field("user").related_model
         self.fields["approver"].queryset = user_model.objects.filter(
-            memberships__team=team, memberships__role__in=VOTING_ROLES
+            memberships__team=team, memberships__role__in=CONTRIBUTING_ROLES
         ).order_by("first_name", "email")
         self.fields["contributors"].queryset = self.fields["approver"].queryset
         self.fields["informed"].queryset = user_model.objects.filter(

@@ -10,11 +10,10 @@ from django.utils import timezone
 
 from practices.charter.review_policy import review_policy_stuck_reason
 from practices.charter.sections import section_spec
-from practices.models import CharterSection, Membership, Team
+from practices.models import CONTRIBUTING_ROLES, CharterSection, Membership, Team
 from practices.revisions import diff_hunks, side_by_side, text_diff
 from practices.web import person_name
 from proposals.models import DesignPage, DesignPageRevision, PageEvent, PageStatus, Review
-from proposals.selectors.access import VOTING_ROLES
 
 APPROVALS = "approvals"
 CONSENSUS = "consensus"
@@ -221,7 +220,7 @@ def self_approval_from(
 def _may_review(review: Review, memberships: dict[int, Membership]) -> bool:
     """Someone who left the team, or is only an observer now, no longer reviews."""
     membership = memberships.get(review.reviewer_id)
-    return membership is not None and membership.role in VOTING_ROLES
+    return membership is not None and membership.role in CONTRIBUTING_ROLES
 
 
 def _counts(review: Review, page: DesignPage, memberships: dict[int, Membership]) -> bool:
@@ -412,7 +411,7 @@ def reviewer_candidates(
     asked = {review.reviewer_id for review in reviews}
     candidates = []
     for user_id, membership in memberships.items():
-        if user_id in asked or membership.role not in VOTING_ROLES:
+        if user_id in asked or membership.role not in CONTRIBUTING_ROLES:
             continue
         if user_id == page.driver_id and not policy.allows_self_review:
             continue

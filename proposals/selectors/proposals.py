@@ -18,7 +18,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from practices.models import JiraConnection, Membership, Team
+from practices.models import CONTRIBUTING_ROLES, JiraConnection, Membership, Team
 from practices.web import person_name_from
 from proposals.models import (
     DUE_AFTER,
@@ -33,7 +33,7 @@ from proposals.models import (
     Status,
     Vote,
 )
-from proposals.selectors.access import VOTING_ROLES, can_send_action_items_to_jira
+from proposals.selectors.access import can_send_action_items_to_jira
 from proposals.selectors.page_cache import page_cached, page_key
 from proposals.selectors.tally import (
     MyVote,
@@ -103,9 +103,9 @@ def proposal_list(
         .annotate(
             vote_count=_count(Vote.objects.filter(proposal=OuterRef("pk"))),
             voter_count=_count(
-                Membership.objects.filter(team=OuterRef("team_id"), role__in=VOTING_ROLES).exclude(
-                    user=OuterRef("approver_id")
-                )
+                Membership.objects.filter(
+                    team=OuterRef("team_id"), role__in=CONTRIBUTING_ROLES
+                ).exclude(user=OuterRef("approver_id"))
             ),
             blocked=Exists(
                 Objection.objects.filter(proposal=OuterRef("pk"), kind=ObjectionKind.BLOCK)

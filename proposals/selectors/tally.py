@@ -8,10 +8,9 @@ from dataclasses import dataclass
 
 from django.db.models import CharField, F, Value
 
-from practices.models import Membership
+from practices.models import CONTRIBUTING_ROLES, Membership
 from practices.web import person_name_from
 from proposals.models import Objection, ObjectionKind, Option, Proposal, Status, Vote, block_key
-from proposals.selectors.access import VOTING_ROLES
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ def tally_visible(*, proposal: Proposal, has_voted: bool) -> bool:
 def eligible_voter_id_list(*, proposal: Proposal) -> list[int]:
     """Who may vote: the team's members and leads, except the approver, who decides."""
     return list(
-        Membership.objects.filter(team=proposal.team_id, role__in=VOTING_ROLES)
+        Membership.objects.filter(team=proposal.team_id, role__in=CONTRIBUTING_ROLES)
         .exclude(user=proposal.approver_id)
         .values_list("user_id", flat=True)
     )
@@ -88,7 +87,7 @@ def _turnout(proposal: Proposal, voted: set[int]) -> tuple[int, list[str]]:
     Rows of columns rather than model instances: a big team lists everyone here.
     """
     rows = (
-        Membership.objects.filter(team=proposal.team_id, role__in=VOTING_ROLES)
+        Membership.objects.filter(team=proposal.team_id, role__in=CONTRIBUTING_ROLES)
         .exclude(user=proposal.approver_id)
         .order_by("user__first_name", "user__last_name", "user__email")
         .values_list("user_id", "user__first_name", "user__last_name", "user__email")

@@ -4,10 +4,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from practices.models import Membership
 from practices.outbox.services import outbox_enqueue
+from practices.teams.selectors import membership_takes_part
 from proposals.models import Comment, Proposal, Status
-from proposals.selectors.access import VOTING_ROLES
 from proposals.selectors.proposals import MENTION
 
 
@@ -15,9 +14,7 @@ from proposals.selectors.proposals import MENTION
 def comment_add(
     *, proposal: Proposal, author: AbstractBaseUser, body: str, parent_id: int | None = None
 ) -> Comment:
-    if not Membership.objects.filter(
-        team=proposal.team_id, user=author, role__in=VOTING_ROLES
-    ).exists():
+    if not membership_takes_part(team_id=proposal.team_id, user=author):
         raise PermissionDenied("Observers read the discussion; members and leads write in it.")
     if proposal.status not in (Status.DRAFT, Status.OPEN):
         raise ValidationError("The discussion closed with the decision.")

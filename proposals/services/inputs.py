@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 
-from practices.models import Membership, Team
+from practices.models import CONTRIBUTING_ROLES, Membership, Team
 from proposals.models import ObjectionKind, Proposal
-from proposals.selectors.access import VOTING_ROLES
 
 
 @dataclass(frozen=True)
@@ -51,11 +50,11 @@ def _roles(team: Team, users) -> dict[int, str]:
 def _check_people(*, team: Team, driver, approver, contributors, informed) -> None:
     roles = _roles(team, [driver, approver, *contributors, *informed])
     errors = {}
-    if roles.get(driver.pk) not in VOTING_ROLES:
+    if roles.get(driver.pk) not in CONTRIBUTING_ROLES:
         errors["driver"] = "The driver must be a member or lead of the team."
-    if roles.get(approver.pk) not in VOTING_ROLES:
+    if roles.get(approver.pk) not in CONTRIBUTING_ROLES:
         errors["approver"] = "The approver must be a member or lead of the team."
-    if any(roles.get(user.pk) not in VOTING_ROLES for user in contributors):
+    if any(roles.get(user.pk) not in CONTRIBUTING_ROLES for user in contributors):
         errors["contributors"] = "Contributors must be members or leads of the team."
     if any(user.pk not in roles for user in informed):
         errors["informed"] = "Informed people must be in the team; add outsiders by email."

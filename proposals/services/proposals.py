@@ -10,8 +10,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from practices.models import CharterSection, Membership, Role, Team
+from practices.models import CharterSection, Role, Team
 from practices.outbox.services import outbox_enqueue
+from practices.teams.selectors import membership_takes_part
 from practices.web import person_name
 from proposals.models import (
     Event,
@@ -24,7 +25,6 @@ from proposals.models import (
     Vote,
     block_key,
 )
-from proposals.selectors.access import VOTING_ROLES
 from proposals.selectors.tally import eligible_voter_id_list
 from proposals.services.action_items import action_items_create
 from proposals.services.charter import charter_change_apply, charter_change_draft
@@ -162,9 +162,7 @@ def _require_taking_part(proposal: Proposal, actor: AbstractBaseUser) -> None:
     since they were named keeps the name but none of the rights (a lead hands them over).
     """
     _require(
-        Membership.objects.filter(
-            team_id=proposal.team_id, user=actor, role__in=VOTING_ROLES
-        ).exists(),
+        membership_takes_part(team_id=proposal.team_id, user=actor),
         "Only the team's members and leads act on its proposals; observers read them.",
     )
 
@@ -292,9 +290,7 @@ def proposal_vote_cast(
     constraints make a second row for the same person (or option) impossible even so.
     """
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
-    if not Membership.objects.filter(
-        team=proposal.team_id, user=voter, role__in=VOTING_ROLES
-    ).exists():
+    if not membership_takes_part(team_id=proposal.team_id, user=voter):
         raise PermissionDenied("Only the team's members and leads vote.")
     if not proposal.is_voting:
         raise ValidationError("Voting is not open on this proposal.")

@@ -15,7 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from practices.charter.sections import section_spec
 from practices.charter.selectors import charter_section_get
 from practices.teams.selectors import membership_get_for_user
-from practices.web import form_errors_apply
+from practices.web import form_errors_apply, lead_required
 from proposals import emails
 from proposals.forms.proposals import DecideForm, action_item_forms, action_item_inputs
 from proposals.models import Proposal, Status
@@ -108,8 +108,7 @@ def proposal_supersede(request: HttpRequest, slug: str, number: int) -> HttpResp
 def charter_change_propose(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     """A lead turns a charter edit into a draft proposal instead of saving it."""
     membership = membership_get_for_user(slug=slug, user=request.user)
-    if not membership.is_lead:
-        raise PermissionDenied("Only the team's leads change the charter.")
+    lead_required(membership, "Only the team's leads change the charter.")
     section = charter_section_get(team=membership.team, key=key)
     spec = section_spec(key)
     editor = spec.editor(data=section.data, version=section.version, post=request.POST)

@@ -13,7 +13,7 @@ from practices.markdown import render_markdown
 from practices.models import Membership
 from practices.revisions import diff_hunks, side_by_side
 from practices.teams.selectors import membership_get_for_user
-from practices.web import form_errors_apply
+from practices.web import contributor_required, form_errors_apply, lead_required
 from proposals.forms.pages import (
     LeadApproveForm,
     PageEditForm,
@@ -26,7 +26,6 @@ from proposals.forms.pages import (
 from proposals.models import DesignPage, PageStatus, Review
 from proposals.selectors import pages as selectors
 from proposals.selectors.access import (
-    can_take_part,
     design_page_get_for_user,
     drives,
     proposal_get_for_user,
@@ -38,9 +37,8 @@ HISTORY_PAGE_SIZE = 25
 MY_REVIEWS = "needs-my-review"
 
 
-def _require_part(membership: Membership) -> None:
-    if not can_take_part(membership):
-        raise PermissionDenied("Observers read design pages; members and leads write them.")
+# Shown on the 403 page to an observer who tries to write.
+OBSERVERS_READ = "Observers read design pages; members and leads write them."
 
 
 def _detail(
@@ -145,7 +143,7 @@ def page_list(request: HttpRequest, slug: str) -> HttpResponse:
             "mine": mine,
             "statuses": PageStatus.choices,
             "status_label": PageStatus(status).label if status else "",
-            "can_write": can_take_part(membership),
+            "can_write": membership.takes_part,
         },
     )
 
@@ -153,7 +151,7 @@ def page_list(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def page_create(request: HttpRequest, slug: str) -> HttpResponse:
     membership = membership_get_for_user(slug=slug, user=request.user)
-    _require_part(membership)
+    contributor_required(membership, OBSERVERS_READ)
     form = PageForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:
@@ -172,7 +170,7 @@ def page_create(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def page_create_from_proposal(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     membership, proposal = proposal_get_for_user(slug=slug, number=number, user=request.user)
-    _require_part(membership)
+    contributor_required(membership, OBSERVERS_READ)
     try:
         page, created = services.design_page_create_from_proposal(
             proposal=proposal, author=request.user
@@ -332,8 +330,7 @@ def page_review(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 def page_lead_approve(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """A lead approves a page the team's review policy leaves without an approver."""
     membership, page = design_page_get_for_user(slug=slug, number=number, user=request.user)
-    if not membership.is_lead:
-        raise PermissionDenied("Only a lead of the team approves a page this way.")
+    lead_required(membership, "Only a lead of the team approves a page this way.")
     form = LeadApproveForm(request.POST)
     if form.is_valid():
         try:

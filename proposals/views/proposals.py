@@ -13,7 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from practices.charter.sections import section_spec
 from practices.teams.selectors import membership_get_for_user
-from practices.web import form_errors_apply
+from practices.web import contributor_required, form_errors_apply
 from proposals.forms.proposals import (
     CommentForm,
     OptionFormSet,
@@ -28,7 +28,6 @@ from proposals.selectors import proposals as selectors
 from proposals.selectors.access import (
     approves,
     can_mark_superseded,
-    can_take_part,
     drives,
     proposal_get_for_user,
 )
@@ -38,9 +37,8 @@ from proposals.views import fragments
 PAGE_SIZE = 20
 
 
-def _require_part(membership) -> None:
-    if not can_take_part(membership):
-        raise PermissionDenied("Observers read proposals; members and leads write them.")
+# Shown on the 403 page to an observer who tries to write.
+OBSERVERS_READ = "Observers read proposals; members and leads write them."
 
 
 @require_GET
@@ -88,7 +86,7 @@ def _form_page(request, membership, form, options, proposal=None) -> HttpRespons
 @require_http_methods(["GET", "POST"])
 def proposal_create(request: HttpRequest, slug: str) -> HttpResponse:
     membership = membership_get_for_user(slug=slug, user=request.user)
-    _require_part(membership)
+    contributor_required(membership, OBSERVERS_READ)
     team = membership.team
     initial = {
         **_default_due(team),
@@ -155,7 +153,7 @@ def _vote_form(page, extra: dict) -> VoteForm:
 
 def _detail_context(request, membership, proposal, **extra) -> dict:
     page = selectors.proposal_page(proposal=proposal, user=request.user)
-    can_comment = can_take_part(membership) and proposal.status in (Status.DRAFT, Status.OPEN)
+    can_comment = membership.takes_part and proposal.status in (Status.DRAFT, Status.OPEN)
     return {
         "team": membership.team,
         "membership": membership,
@@ -166,7 +164,7 @@ def _detail_context(request, membership, proposal, **extra) -> dict:
         "vote_form": _vote_form(page, extra),
         "comment_form": extra.pop("comment_form", None) or CommentForm(),
         # The approver decides rather than votes.
-        "can_vote": can_take_part(membership)
+        "can_vote": membership.takes_part
         and proposal.is_voting
         and proposal.approver_id != request.user.pk,
         "can_comment": can_comment,
@@ -240,7 +238,7 @@ def proposal_status(request: HttpRequest, slug: str, number: int) -> HttpRespons
 @require_POST
 def proposal_vote(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     membership, proposal = proposal_get_for_user(slug=slug, number=number, user=request.user)
-    _require_part(membership)
+    contributor_required(membership, OBSERVERS_READ)
     form = VoteForm(request.POST, options=proposal.options.all())
     saved = False
     if form.is_valid():
@@ -280,7 +278,7 @@ def proposal_vote(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 @require_POST
 def proposal_comment(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     membership, proposal = proposal_get_for_user(slug=slug, number=number, user=request.user)
-    _require_part(membership)
+    contributor_required(membership, OBSERVERS_READ)
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
