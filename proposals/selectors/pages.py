@@ -8,9 +8,9 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from practices.charter.review_policy import review_policy_stuck_reason
+from practices.charter.review_policy import code_review_data, review_policy_stuck_reason
 from practices.charter.sections import section_spec
-from practices.models import CONTRIBUTING_ROLES, CharterSection, Membership, Team
+from practices.models import CONTRIBUTING_ROLES, Membership, Team
 from practices.revisions import diff_hunks, side_by_side, text_diff
 from practices.web import person_name
 from proposals.models import DesignPage, DesignPageRevision, PageEvent, PageStatus, Review
@@ -144,13 +144,7 @@ class ReviewPolicy:
 
 
 def review_policy_get(*, team: Team) -> ReviewPolicy:
-    spec = section_spec("code_review")
-    stored = (
-        CharterSection.objects.filter(team=team, key="code_review")
-        .values_list("data", flat=True)
-        .first()
-    )
-    data = spec.with_defaults(stored or {})
+    data = code_review_data(team=team)
     kind = data.get("kind")
     if kind not in (APPROVALS, CONSENSUS, SELF_AFTER_COOLDOWN):
         kind = APPROVALS
@@ -161,7 +155,7 @@ def review_policy_get(*, team: Team) -> ReviewPolicy:
         seniors_only=bool(data.get("seniors_only")),
         cooldown_hours=max(0, int(data.get("cooldown_hours") or 0)),
         default_reviewers=tuple(data.get("default_reviewers") or ()),
-        summary=spec.summary(data),
+        summary=section_spec("code_review").summary(data),
     )
 
 
