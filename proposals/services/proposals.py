@@ -208,12 +208,7 @@ def proposal_update(
     _check_voted_options_kept(proposal, options, existing)
     _options_replace(proposal, options, existing)
     if approver_changed:
-        _event(
-            proposal,
-            actor,
-            Event.Kind.APPROVER_CHANGED,
-            f"to {person_name(approver)}",
-        )
+        _event(proposal, actor, Event.Kind.APPROVER_CHANGED, f"to {person_name(approver)}")
     for name, value in {
         "title": title,
         "approver": approver,
