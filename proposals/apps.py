@@ -8,6 +8,7 @@ class ProposalsConfig(AppConfig):
     def ready(self) -> None:
         # practices never imports proposals: proposals plugs into its registries here.
         from practices.registries import (
+            attention_source_register,
             calendar_source_register,
             charter_action_register,
             demo_loader_register,
@@ -15,7 +16,15 @@ class ProposalsConfig(AppConfig):
             role_source_register,
         )
         from practices.reminders.kinds import kind_register
-        from proposals import calendar, charter_actions, demo, reminders, retro_prompts, roles
+        from proposals import (
+            attention,
+            calendar,
+            charter_actions,
+            demo,
+            reminders,
+            retro_prompts,
+            roles,
+        )
 
         kind_register(reminders.VOTES_DUE_KIND)
         kind_register(reminders.REVIEWS_WAITING_KIND)
@@ -29,3 +38,7 @@ class ProposalsConfig(AppConfig):
         charter_action_register(charter_actions.PROPOSE)
         # manage.py load_demo adds the demo proposals.
         demo_loader_register(demo.DEMO_PROPOSALS)
+        # The coming inbox: votes due, decisions to make, reviews waiting.
+        attention_source_register(attention.VOTES_DUE)
+        attention_source_register(attention.DECISIONS_TO_MAKE)
+        attention_source_register(attention.REVIEWS_WAITING)
