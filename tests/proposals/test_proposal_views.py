@@ -273,6 +273,19 @@ def test_list_filters_search_and_needs_my_vote(people, client_for):
     assert client.get(url("list"), {"status": "nonsense", "page": "x"}).status_code == 200
 
 
+def test_the_list_pager_keeps_the_search_and_the_filter(people, client_for):
+    for i in range(21):  # 20 a page
+        make_proposal(people.team, people.member, title=f"Redis step {i}")
+    make_proposal(people.team, people.member, title="Unrelated")
+    client = client_for(people.senior)
+    first = client.get(url("list"), {"q": "Redis", "status": "draft"}).text
+    assert "Page 1 of 2" in first
+    assert '<a href="?q=Redis&amp;status=draft&amp;page=2">Older →</a>' in first
+    second = client.get(url("list"), {"q": "Redis", "status": "draft", "page": "2"}).text
+    assert '<a href="?q=Redis&amp;status=draft&amp;page=1">← Newer</a>' in second
+    assert "Redis step 0" in second and "Unrelated" not in second
+
+
 def test_decision_log_lists_decided_newest_first(people, client_for):
     first = make_proposal(
         people.team, people.member, approver=people.lead, open_it=True, title="First"
