@@ -14,6 +14,11 @@ from practices.revisions import RevisionFields
 
 User = settings.AUTH_USER_MODEL
 
+# Voting on a new proposal closes a week later at the end of the working day, in the
+# team's time zone, unless the driver picks another time.
+DUE_AFTER = dt.timedelta(days=7)
+DUE_TIME = dt.time(17, 0)
+
 
 class Status(models.TextChoices):
     DRAFT = "draft", "Draft"

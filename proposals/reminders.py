@@ -12,12 +12,11 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from practices.emails import absolute_url
-from practices.models import Membership, Reminder
+from practices.models import CONTRIBUTING_ROLES, Membership, Reminder
 from practices.reminders.charter import review_turnaround_hours_map
 from practices.reminders.kinds import Due, Kind, Link, Message
 from practices.web import person_name
 from proposals.models import DesignPage, PageStatus, Proposal, Review, Status, Vote
-from proposals.selectors.access import VOTING_ROLES
 
 VOTES_DUE = "votes_due"
 REVIEWS_WAITING = "reviews_waiting"
@@ -46,7 +45,7 @@ def votes_due_find(*, now: datetime, until: datetime, team_ids=None) -> list[Due
         return []
     voters = defaultdict(list)
     for team_id, user_id in Membership.objects.filter(
-        team_id__in={p["team_id"] for p in proposals}, role__in=VOTING_ROLES
+        team_id__in={p["team_id"] for p in proposals}, role__in=CONTRIBUTING_ROLES
     ).values_list("team_id", "user_id"):
         voters[team_id].append(user_id)
     voted = set(
@@ -182,7 +181,7 @@ VOTES_DUE_KIND = Kind(
     description="When an open proposal closes within 48 hours and you have not voted.",
     find=votes_due_find,
     render=votes_due_render,
-    roles=VOTING_ROLES,
+    roles=CONTRIBUTING_ROLES,
 )
 REVIEWS_WAITING_KIND = Kind(
     key=REVIEWS_WAITING,
@@ -191,5 +190,5 @@ REVIEWS_WAITING_KIND = Kind(
     "review turnaround.",
     find=reviews_waiting_find,
     render=reviews_waiting_render,
-    roles=VOTING_ROLES,
+    roles=CONTRIBUTING_ROLES,
 )

@@ -4,49 +4,24 @@ creating action items' tickets in Jira.
 Each notification is queued through the outbox (``practices.outbox``): the task runs
 under a lease on its outbox row, so two copies never send at once, and the row goes
 only when the task is done. Each stamp (``mentions_notified_at``…) marks "sent" and is
-set after the send, never before: a worker killed mid-send leaves it empty, and the
-copy the relay publishes once the lease has run out (``MAIL_TIME_LIMIT`` + 30 s, then
-the next relay tick) sends again, with the same Message-ID. A copy that comes after a
-success finds the row gone, or the stamp set, and sends nothing.
+set after the send, never before (``task_policies.send_then_stamp``): a worker killed
+mid-send leaves it empty, and the copy the relay publishes once the lease has run out
+(the hard time limit of ``MAIL_RETRY`` + 30 s, then the next relay tick) sends again,
+with the same Message-ID. A copy that comes after a success finds the row gone, or the
+stamp set, and sends nothing.
 """
 
-import smtplib
-
 from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded
 from celery.utils.time import get_exponential_backoff_interval
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from practices.jira.client import JiraTransientError
 from practices.outbox.services import outbox_enqueue
+from practices.task_policies import MAIL_RETRY, send_then_stamp
 from proposals import emails
 from proposals.models import JIRA_CLAIM_STALE_AFTER, Comment, Proposal, Status
 from proposals.services.action_items import ClaimBusy, action_item_jira_push
 from proposals.services.proposals import proposals_close_due
-
-# A mail server too slow for the soft limit is a mail server failing: retried too.
-MAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError, SoftTimeLimitExceeded)
-# The hard limit bounds how long a live worker can hold a notification's outbox lease;
-# an outcome to a long informed list is the slowest (20 s connect timeout per email).
-MAIL_TIME_LIMIT = 120
-RETRY = {
-    "autoretry_for": MAIL_ERRORS,
-    "retry_backoff": 30,
-    "retry_jitter": True,
-    "max_retries": 6,
-    "soft_time_limit": MAIL_TIME_LIMIT - 20,
-    "time_limit": MAIL_TIME_LIMIT,
-}
-
-
-def _send_unless_sent(queryset: QuerySet, field: str, send) -> None:
-    # ``field`` is the "sent" mark: set only once the mail server took every email. The
-    # outbox lease, not this stamp, keeps two copies of the task from sending at once.
-    if not queryset.filter(**{f"{field}__isnull": True}).exists():
-        return
-    send()
-    queryset.update(**{field: timezone.now()})
 
 
 @shared_task
@@ -54,20 +29,20 @@ def close_due_proposals() -> int:
     return proposals_close_due()
 
 
-@shared_task(**RETRY)
+@shared_task(**MAIL_RETRY)
 def notify_approver_to_decide(proposal_id: int) -> None:
     proposal = Proposal.objects.select_related("team", "approver").filter(pk=proposal_id).first()
     # Deciding closes voting too: an approver who has just decided is not asked to.
     if proposal is None or proposal.status != Status.OPEN:
         return
-    _send_unless_sent(
-        Proposal.objects.filter(pk=proposal_id, status=Status.OPEN),
-        "close_notified_at",
-        lambda: emails.approver_asked_to_decide(proposal=proposal),
+    send_then_stamp(
+        queryset=Proposal.objects.filter(pk=proposal_id, status=Status.OPEN),
+        field="close_notified_at",
+        send=lambda: emails.approver_asked_to_decide(proposal=proposal),
     )
 
 
-@shared_task(**RETRY)
+@shared_task(**MAIL_RETRY)
 def notify_outcome(proposal_id: int) -> None:
     proposal = (
         Proposal.objects.select_related("team", "chosen_option", "decided_by")
@@ -76,24 +51,24 @@ def notify_outcome(proposal_id: int) -> None:
     )
     if proposal is None:
         return
-    _send_unless_sent(
-        Proposal.objects.filter(pk=proposal_id),
-        "outcome_notified_at",
-        lambda: emails.outcome_to_involved(proposal=proposal),
+    send_then_stamp(
+        queryset=Proposal.objects.filter(pk=proposal_id),
+        field="outcome_notified_at",
+        send=lambda: emails.outcome_to_involved(proposal=proposal),
     )
 
 
-@shared_task(**RETRY)
+@shared_task(**MAIL_RETRY)
 def notify_mentions(comment_id: int) -> None:
     comment = (
         Comment.objects.select_related("proposal__team", "author").filter(pk=comment_id).first()
     )
     if comment is None:
         return
-    _send_unless_sent(
-        Comment.objects.filter(pk=comment_id),
-        "mentions_notified_at",
-        lambda: emails.mentions(comment=comment),
+    send_then_stamp(
+        queryset=Comment.objects.filter(pk=comment_id),
+        field="mentions_notified_at",
+        send=lambda: emails.mentions(comment=comment),
     )
 
 
@@ -109,15 +84,15 @@ def remind_decision_reviews() -> int:
     return len(due)
 
 
-@shared_task(**RETRY)
+@shared_task(**MAIL_RETRY)
 def remind_decision_review(proposal_id: int) -> None:
     proposal = Proposal.objects.select_related("team", "driver").filter(pk=proposal_id).first()
     if proposal is None:
         return
-    _send_unless_sent(
-        Proposal.objects.filter(pk=proposal_id),
-        "review_reminded_at",
-        lambda: emails.decision_review_due(proposal=proposal),
+    send_then_stamp(
+        queryset=Proposal.objects.filter(pk=proposal_id),
+        field="review_reminded_at",
+        send=lambda: emails.decision_review_due(proposal=proposal),
     )
 
 

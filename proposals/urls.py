@@ -1,6 +1,6 @@
 from django.urls import path
 
-from proposals.views import action_items, pages, proposals
+from proposals.views import action_items, decisions, pages, proposals
 
 app_name = "proposals"
 
@@ -8,10 +8,10 @@ urlpatterns = [
     # DACI proposals
     path("<slug:slug>/proposals/", proposals.proposal_list, name="list"),
     path("<slug:slug>/proposals/new/", proposals.proposal_create, name="create"),
-    path("<slug:slug>/decisions/", proposals.decision_log, name="decision_log"),
+    path("<slug:slug>/decisions/", decisions.decision_log, name="decision_log"),
     path(
         "<slug:slug>/decisions/unsubscribe/<str:token>/",
-        proposals.outcome_unsubscribe,
+        decisions.outcome_unsubscribe,
         name="outcome_unsubscribe",
     ),
     path("<slug:slug>/proposals/<int:number>/", proposals.proposal_detail, name="detail"),
@@ -28,10 +28,10 @@ urlpatterns = [
         proposals.proposal_comment,
         name="comment",
     ),
-    path("<slug:slug>/proposals/<int:number>/decide/", proposals.proposal_decide, name="decide"),
+    path("<slug:slug>/proposals/<int:number>/decide/", decisions.proposal_decide, name="decide"),
     path(
         "<slug:slug>/proposals/<int:number>/supersede/",
-        proposals.proposal_supersede,
+        decisions.proposal_supersede,
         name="supersede",
     ),
     path(
@@ -46,7 +46,7 @@ urlpatterns = [
     ),
     path(
         "<slug:slug>/charter/<slug:key>/propose/",
-        proposals.charter_change_propose,
+        decisions.charter_change_propose,
         name="charter_propose",
     ),
     # Design pages

@@ -18,8 +18,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils.html import escape
 
+from practices.charter.services import charter_section_update
 from practices.models import CharterSection
-from practices.services import charter_section_update
 from proposals.models import Option
 from proposals.services import pages as page_services
 from proposals.services import proposals as services

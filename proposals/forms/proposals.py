@@ -9,11 +9,11 @@ from django.utils import timezone
 
 from practices.charter.fields import MARKDOWN_MAX_CHARS
 from practices.dates import PlannedDateField
-from practices.models import Membership, Team
+from practices.models import CONTRIBUTING_ROLES, Membership, Team
 from practices.single_line import OneLineField
 from practices.web import person_name
-from proposals.models import Impact, ObjectionKind, Status
-from proposals.selectors.access import VOTING_ROLES
+from proposals.models import DUE_TIME, Impact, ObjectionKind, Status
+from proposals.services.inputs import ActionItemInput, OptionInput
 
 MAX_OPTIONS = 12
 
@@ -69,7 +69,7 @@ class ProposalForm(forms.Form):
     due_date = PlannedDateField(label="Voting closes on")
     due_time = forms.TimeField(
         label="at",
-        initial=dt.time(17, 0),
+        initial=DUE_TIME,
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     background = _markdown("Background", rows=6, help_text="Why decide now? Markdown.")
@@ -82,10 +82,10 @@ class ProposalForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.team = team
         members = Membership.objects.filter(team=team).select_related("user")
-        voters = members.filter(role__in=VOTING_ROLES)
+        voters = members.filter(role__in=CONTRIBUTING_ROLES)
         user_model = Membership._meta.get_field("user").related_model
         self.fields["approver"].queryset = user_model.objects.filter(
-            memberships__team=team, memberships__role__in=VOTING_ROLES
+            memberships__team=team, memberships__role__in=CONTRIBUTING_ROLES
         ).order_by("first_name", "email")
         self.fields["contributors"].queryset = self.fields["approver"].queryset
         self.fields["informed"].queryset = user_model.objects.filter(
@@ -118,6 +118,40 @@ class ProposalForm(forms.Form):
     def due_at(self) -> dt.datetime:
         local = dt.datetime.combine(self.cleaned_data["due_date"], self.cleaned_data["due_time"])
         return local.replace(tzinfo=self.team.tzinfo)
+
+    @staticmethod
+    def initial_for(proposal) -> dict:
+        """The form's values for an existing proposal (its team already attached)."""
+        local_due = timezone.localtime(proposal.due_at, proposal.team.tzinfo)
+        return {
+            "title": proposal.title,
+            "impact": proposal.impact,
+            "approver": proposal.approver_id,
+            "contributors": list(proposal.contributors.values_list("pk", flat=True)),
+            "informed": list(proposal.informed.values_list("pk", flat=True)),
+            "informed_emails": ", ".join(proposal.informed_emails),
+            "due_date": local_due.date(),
+            "due_time": local_due.time(),
+            "background": proposal.background,
+            "relevant_data": proposal.relevant_data,
+            "hide_tally": proposal.hide_tally,
+        }
+
+    def service_fields(self) -> dict:
+        """What ``proposal_create`` and ``proposal_update`` both take from the form."""
+        data = self.cleaned_data
+        return {
+            "title": data["title"],
+            "approver": data["approver"],
+            "due_at": self.due_at(),
+            "impact": data["impact"],
+            "contributors": list(data["contributors"]),
+            "informed": list(data["informed"]),
+            "informed_emails": data["informed_emails"],
+            "background": data["background"],
+            "relevant_data": data["relevant_data"],
+            "hide_tally": data["hide_tally"],
+        }
 
 
 class OptionForm(forms.Form):
@@ -164,6 +198,15 @@ OptionFormSet = forms.formset_factory(
     validate_max=True,
     absolute_max=MAX_OPTIONS + 5,
 )
+
+
+def option_inputs(formset) -> list[OptionInput]:
+    """The options a valid formset holds: rows with a title, not marked deleted."""
+    return [
+        OptionInput(**{k: v for k, v in row.items() if k != "DELETE"})
+        for row in formset.cleaned_data
+        if row and row.get("title") and not row.get("DELETE")
+    ]
 
 
 NO_PREFERENCE = "none"
@@ -271,7 +314,7 @@ class StatusForm(forms.Form):
         ]
     )
     due_date = PlannedDateField(required=False)
-    due_time = forms.TimeField(required=False, initial=dt.time(17, 0))
+    due_time = forms.TimeField(required=False, initial=DUE_TIME)
 
     def clean(self):
         data = super().clean()
@@ -289,6 +332,19 @@ class ActionItemForm(forms.Form):
         super().__init__(*args, **kwargs)
         user_model = Membership._meta.get_field("user").related_model
         self.fields["owner"].queryset = user_model.objects.filter(memberships__team=team)
+
+
+# Empty rows for action items on the decide form; a decision rarely needs more at once.
+ACTION_ITEM_ROWS = 4
+
+
+def action_item_forms(post, team: Team) -> list[ActionItemForm]:
+    return [ActionItemForm(post, team=team, prefix=f"item{i}") for i in range(ACTION_ITEM_ROWS)]
+
+
+def action_item_inputs(item_forms: list[ActionItemForm]) -> list[ActionItemInput]:
+    """The valid forms' action items, those with a text."""
+    return [ActionItemInput(**f.cleaned_data) for f in item_forms if f.cleaned_data.get("text")]
 
 
 class DecideForm(forms.Form):

@@ -4,15 +4,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http import Http404
 
 from practices.models import Membership, Role
-from practices.selectors import membership_get_for_user
+from practices.teams.selectors import membership_get_for_user
 from proposals.models import ActionItem, DesignPage, Proposal
-
-VOTING_ROLES = (Role.LEAD, Role.MEMBER)
-
-
-def can_take_part(membership: Membership) -> bool:
-    """Members and leads vote, comment and start drafts; observers only read."""
-    return membership.role in VOTING_ROLES
 
 
 def drives(membership: Membership | None, thing: Proposal | DesignPage) -> bool:
@@ -23,7 +16,7 @@ def drives(membership: Membership | None, thing: Proposal | DesignPage) -> bool:
     """
     return (
         membership is not None
-        and can_take_part(membership)
+        and membership.takes_part
         and membership.team_id == thing.team_id
         and membership.user_id == thing.driver_id
     )
@@ -33,7 +26,7 @@ def approves(membership: Membership | None, proposal: Proposal) -> bool:
     """The person is the proposal's approver and still takes part in its team."""
     return (
         membership is not None
-        and can_take_part(membership)
+        and membership.takes_part
         and membership.team_id == proposal.team_id
         and membership.user_id == proposal.approver_id
     )
@@ -52,9 +45,7 @@ def can_send_action_items_to_jira(*, membership: Membership | None, proposal: Pr
 
 def can_mark_superseded(*, membership: Membership, approves_another_decision: bool) -> bool:
     """Leads, and the approver of a later decision, mark a decision superseded (by it)."""
-    return membership.role == Role.LEAD or (
-        membership.role in VOTING_ROLES and approves_another_decision
-    )
+    return membership.role == Role.LEAD or (membership.takes_part and approves_another_decision)
 
 
 def proposal_get_for_user(

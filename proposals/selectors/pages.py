@@ -8,13 +8,12 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from practices.charter.review_policy import review_policy_stuck_reason
+from practices.charter.review_policy import code_review_data, review_policy_stuck_reason
 from practices.charter.sections import section_spec
-from practices.models import CharterSection, Membership, Team
+from practices.models import CONTRIBUTING_ROLES, Membership, Team
 from practices.revisions import diff_hunks, side_by_side, text_diff
 from practices.web import person_name
 from proposals.models import DesignPage, DesignPageRevision, PageEvent, PageStatus, Review
-from proposals.selectors.access import VOTING_ROLES
 
 APPROVALS = "approvals"
 CONSENSUS = "consensus"
@@ -145,13 +144,7 @@ class ReviewPolicy:
 
 
 def review_policy_get(*, team: Team) -> ReviewPolicy:
-    spec = section_spec("code_review")
-    stored = (
-        CharterSection.objects.filter(team=team, key="code_review")
-        .values_list("data", flat=True)
-        .first()
-    )
-    data = spec.with_defaults(stored or {})
+    data = code_review_data(team=team)
     kind = data.get("kind")
     if kind not in (APPROVALS, CONSENSUS, SELF_AFTER_COOLDOWN):
         kind = APPROVALS
@@ -162,7 +155,7 @@ def review_policy_get(*, team: Team) -> ReviewPolicy:
         seniors_only=bool(data.get("seniors_only")),
         cooldown_hours=max(0, int(data.get("cooldown_hours") or 0)),
         default_reviewers=tuple(data.get("default_reviewers") or ()),
-        summary=spec.summary(data),
+        summary=section_spec("code_review").summary(data),
     )
 
 
@@ -221,12 +214,89 @@ def self_approval_from(
 def _may_review(review: Review, memberships: dict[int, Membership]) -> bool:
     """Someone who left the team, or is only an observer now, no longer reviews."""
     membership = memberships.get(review.reviewer_id)
-    return membership is not None and membership.role in VOTING_ROLES
+    return membership is not None and membership.role in CONTRIBUTING_ROLES
 
 
 def _counts(review: Review, page: DesignPage, memberships: dict[int, Membership]) -> bool:
     """An answer counts if it is about the current revision and its author may still review."""
     return review.version == page.version and _may_review(review, memberships)
+
+
+@dataclass(frozen=True)
+class _Answers:
+    """The reviews of a page sorted the ways each policy reads them."""
+
+    current: list[Review]  # about the current revision, from someone who may still review
+    blockers: list[Review]  # of those, "changes requested"
+    others: list[Review]  # asked of anyone but the driver who may still review, any revision
+    approvals: list[Review]  # current approvals, the driver's own aside
+
+
+def _approvals_needed(
+    progress: ReviewProgress,
+    answers: _Answers,
+    policy: ReviewPolicy,
+    memberships: dict[int, Membership],
+) -> None:
+    approvals = answers.approvals
+    if policy.seniors_only:
+        approvals = [r for r in approvals if memberships[r.reviewer_id].is_senior]
+    adjective = "senior " if policy.seniors_only else ""
+    missing = policy.required_approvals - len(approvals)
+    if missing > 0:
+        more = "more " if approvals else ""
+        progress.needs.append(_plural(missing, f"{more}{adjective}approval"))
+        answered = {r.pk for r in approvals} | {r.pk for r in answers.blockers}
+        pending = [
+            r
+            for r in answers.others
+            if r.pk not in answered
+            and (memberships[r.reviewer_id].is_senior or not policy.seniors_only)
+        ]
+        if len(pending) < missing:
+            short = missing - len(pending)
+            progress.needs.append(f"{_plural(short, f'more {adjective}reviewer')} to ask")
+    progress.met = missing <= 0 and not answers.blockers
+
+
+def _consensus_needed(progress: ReviewProgress, answers: _Answers) -> None:
+    approved = {r.reviewer_id for r in answers.approvals}
+    others = answers.others
+    if not others:
+        progress.needs.append("reviewers to ask: every reviewer asked must approve")
+    for review in others:
+        if review.reviewer_id not in approved and review not in answers.blockers:
+            progress.needs.append(f"approval from {person_name(review.reviewer)}")
+    progress.met = bool(others) and all(r.reviewer_id in approved for r in others)
+    progress.met = progress.met and not answers.blockers
+
+
+def _self_approval_needed(
+    progress: ReviewProgress,
+    answers: _Answers,
+    *,
+    page: DesignPage,
+    reviews: list[Review],
+    policy: ReviewPolicy,
+    now: dt.datetime,
+) -> None:
+    progress.self_approval_from = self_approval_from(page=page, reviews=reviews, policy=policy)
+    own = [
+        r
+        for r in answers.current
+        if r.reviewer_id == page.driver_id and r.state == Review.State.APPROVED
+    ]
+    progress.met = bool(answers.approvals or own) and not answers.blockers
+    if answers.approvals or own:
+        return
+    if progress.self_approval_from is None:
+        hours = _plural(policy.cooldown_hours, "hour")
+        progress.needs.append(f"1 approval, or self-approval {hours} after review is requested")
+    elif progress.self_approval_from <= now:
+        progress.needs.append("1 approval, or self-approval by the driver (possible now)")
+    else:
+        moment = when(progress.self_approval_from, page.team)
+        progress.needs.append(f"1 approval, or self-approval possible from {moment}")
 
 
 def design_page_review_progress(
@@ -244,74 +314,38 @@ def design_page_review_progress(
     under self-approval after a cool-down.
     """
     now = now or timezone.now()
-    team = page.team
     current = [r for r in reviews if _counts(r, page, memberships)]
-    blockers = [r for r in current if r.state == Review.State.CHANGES]
-    others = [r for r in reviews if r.reviewer_id != page.driver_id and _may_review(r, memberships)]
-    approvals = [
-        r for r in current if r.state == Review.State.APPROVED and r.reviewer_id != page.driver_id
-    ]
+    answers = _Answers(
+        current=current,
+        blockers=[r for r in current if r.state == Review.State.CHANGES],
+        others=[
+            r for r in reviews if r.reviewer_id != page.driver_id and _may_review(r, memberships)
+        ],
+        approvals=[
+            r
+            for r in current
+            if r.state == Review.State.APPROVED and r.reviewer_id != page.driver_id
+        ],
+    )
     progress = ReviewProgress(met=False)
     progress.stuck = review_policy_stuck_reason(
         data=policy.rule(), memberships=memberships.values(), driver_id=page.driver_id
     )
-    progress.blocked_by = [person_name(r.reviewer) for r in blockers]
+    progress.blocked_by = [person_name(r.reviewer) for r in answers.blockers]
     progress.needs = [
         f"approval from {name}, who asked for changes" for name in progress.blocked_by
     ]
-
     if policy.kind == APPROVALS:
-        if policy.seniors_only:
-            approvals = [r for r in approvals if memberships[r.reviewer_id].is_senior]
-        adjective = "senior " if policy.seniors_only else ""
-        missing = policy.required_approvals - len(approvals)
-        if missing > 0:
-            more = "more " if approvals else ""
-            progress.needs.append(_plural(missing, f"{more}{adjective}approval"))
-            answered = {r.pk for r in approvals} | {r.pk for r in blockers}
-            pending = [
-                r
-                for r in others
-                if r.pk not in answered
-                and (memberships[r.reviewer_id].is_senior or not policy.seniors_only)
-            ]
-            if len(pending) < missing:
-                short = missing - len(pending)
-                progress.needs.append(f"{_plural(short, f'more {adjective}reviewer')} to ask")
-        progress.met = missing <= 0 and not blockers
+        _approvals_needed(progress, answers, policy, memberships)
     elif policy.kind == CONSENSUS:
-        approved = {r.reviewer_id for r in approvals}
-        if not others:
-            progress.needs.append("reviewers to ask: every reviewer asked must approve")
-        for review in others:
-            if review.reviewer_id not in approved and review not in blockers:
-                progress.needs.append(f"approval from {person_name(review.reviewer)}")
-        progress.met = bool(others) and all(r.reviewer_id in approved for r in others)
-        progress.met = progress.met and not blockers
+        _consensus_needed(progress, answers)
     else:
-        progress.self_approval_from = self_approval_from(page=page, reviews=reviews, policy=policy)
-        own = [
-            r
-            for r in current
-            if r.reviewer_id == page.driver_id and r.state == Review.State.APPROVED
-        ]
-        progress.met = bool(approvals or own) and not blockers
-        if not (approvals or own):
-            if progress.self_approval_from is None:
-                hours = _plural(policy.cooldown_hours, "hour")
-                progress.needs.append(
-                    f"1 approval, or self-approval {hours} after review is requested"
-                )
-            elif progress.self_approval_from <= now:
-                progress.needs.append("1 approval, or self-approval by the driver (possible now)")
-            else:
-                moment = when(progress.self_approval_from, team)
-                progress.needs.append(f"1 approval, or self-approval possible from {moment}")
+        _self_approval_needed(progress, answers, page=page, reviews=reviews, policy=policy, now=now)
     # A lead's approval of this revision stands in for the approvals nobody could give;
     # a colleague's "changes requested" still holds it back.
     if page.lead_approved_version is not None and page.lead_approved_version == page.version:
         progress.lead_approved = True
-        progress.met = not blockers
+        progress.met = not answers.blockers
         progress.needs = [
             f"approval from {name}, who asked for changes" for name in progress.blocked_by
         ]
@@ -371,7 +405,7 @@ def reviewer_candidates(
     asked = {review.reviewer_id for review in reviews}
     candidates = []
     for user_id, membership in memberships.items():
-        if user_id in asked or membership.role not in VOTING_ROLES:
+        if user_id in asked or membership.role not in CONTRIBUTING_ROLES:
             continue
         if user_id == page.driver_id and not policy.allows_self_review:
             continue

@@ -1,14 +1,13 @@
 """Reads for proposals: lists, the page of one proposal, mentions."""
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import (
-    CharField,
     Count,
     Exists,
-    F,
     IntegerField,
     OuterRef,
     Q,
@@ -17,10 +16,13 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from practices.models import JiraConnection, Membership, Team
+from practices.models import CONTRIBUTING_ROLES, JiraConnection, Membership, Team
 from practices.web import person_name_from
 from proposals.models import (
+    DUE_AFTER,
+    DUE_TIME,
     ActionItem,
     Comment,
     Event,
@@ -30,12 +32,30 @@ from proposals.models import (
     Proposal,
     Status,
     Vote,
-    block_key,
 )
-from proposals.selectors.access import VOTING_ROLES, can_send_action_items_to_jira
+from proposals.selectors.access import can_send_action_items_to_jira
 from proposals.selectors.page_cache import page_cached, page_key
+from proposals.selectors.tally import (
+    MyVote,
+    ObjectionRow,
+    Tally,
+    _turnout,
+    _votes_and_objections,
+    my_vote_get,
+    tally_count,
+    tally_visible,
+)
+
+# Read as ``selectors.tally_visible`` (the votes view), ``selectors.MyVote`` and so on.
+__all__ = ["MyVote", "ObjectionRow", "Tally", "tally_visible"]
 
 MENTION = re.compile(r"(?<![\w.])@([a-z0-9][a-z0-9._-]{0,63})", re.IGNORECASE)
+
+
+def proposal_due_default(*, team: Team) -> dt.datetime:
+    """When voting on a proposal started now closes unless the driver says otherwise."""
+    day = timezone.localtime(timezone.now(), team.tzinfo).date() + DUE_AFTER
+    return dt.datetime.combine(day, DUE_TIME, tzinfo=team.tzinfo)
 
 
 def mentioned_users(*, team: Team, body: str) -> list:
@@ -83,9 +103,9 @@ def proposal_list(
         .annotate(
             vote_count=_count(Vote.objects.filter(proposal=OuterRef("pk"))),
             voter_count=_count(
-                Membership.objects.filter(team=OuterRef("team_id"), role__in=VOTING_ROLES).exclude(
-                    user=OuterRef("approver_id")
-                )
+                Membership.objects.filter(
+                    team=OuterRef("team_id"), role__in=CONTRIBUTING_ROLES
+                ).exclude(user=OuterRef("approver_id"))
             ),
             blocked=Exists(
                 Objection.objects.filter(proposal=OuterRef("pk"), kind=ObjectionKind.BLOCK)
@@ -132,50 +152,6 @@ def decision_log(*, team: Team) -> QuerySet[Proposal]:
         )
         .order_by("-decided_at", "-number")
     )
-
-
-@dataclass(frozen=True)
-class ObjectionRow:
-    """An objection as a page shows it: who, to which option, how strongly, and why."""
-
-    voter_id: int
-    option_id: int
-    kind: str
-    reason: str
-    voter_name: str
-
-    @property
-    def key(self) -> str:
-        return block_key(self.voter_id, self.option_id)
-
-    @property
-    def is_block(self) -> bool:
-        return self.kind == ObjectionKind.BLOCK
-
-
-@dataclass
-class Tally:
-    option: Option
-    support: int  # people who prefer this option; objections never add to it
-    share: int  # percent of the votes cast, for the bar
-    objections: list[ObjectionRow]  # blocks first, each with its reason
-
-    @property
-    def blocks(self) -> list[ObjectionRow]:
-        return [o for o in self.objections if o.is_block]
-
-    @property
-    def disagrees(self) -> list[ObjectionRow]:
-        return [o for o in self.objections if not o.is_block]
-
-
-@dataclass(frozen=True)
-class MyVote:
-    """The reader's own vote: what fills the form to change it."""
-
-    option_id: int | None
-    reason: str
-    objections: dict[int, ObjectionRow]  # by option id
 
 
 @dataclass
@@ -256,83 +232,6 @@ def _daci_people(proposal: Proposal) -> tuple[list[str], list[str]]:
         [person_name_from(*person) for contributor, *person in rows if contributor],
         [person_name_from(*person) for contributor, *person in rows if not contributor],
     )
-
-
-def tally_visible(*, proposal: Proposal, has_voted: bool) -> bool:
-    """Whether a person sees the tally and who voted what.
-
-    A lead may hide them from those who have not voted while voting runs, so that
-    earlier votes do not anchor theirs.
-    """
-    return (
-        not proposal.hide_tally
-        or has_voted
-        or proposal.status != Status.OPEN
-        or proposal.voting_closed_at is not None
-    )
-
-
-def _turnout(proposal: Proposal, voted: set[int]) -> tuple[int, list[str]]:
-    """How many people may vote, and the names of those not in ``voted``.
-
-    The members and leads vote; the approver decides instead, so is not counted.
-    Rows of columns rather than model instances: a big team lists everyone here.
-    """
-    rows = (
-        Membership.objects.filter(team=proposal.team_id, role__in=VOTING_ROLES)
-        .exclude(user=proposal.approver_id)
-        .order_by("user__first_name", "user__last_name", "user__email")
-        .values_list("user_id", "user__first_name", "user__last_name", "user__email")
-    )
-    rows = list(rows)
-    return len(rows), [
-        person_name_from(*person) for user_id, *person in rows if user_id not in voted
-    ]
-
-
-def _votes_and_objections(proposal: Proposal) -> tuple[dict[int, int | None], list[ObjectionRow]]:
-    """Each voter's preferred option (None: no preference), and every objection with its
-    voter's name, blocks first then oldest first, in one query.
-
-    A UNION of two narrow reads rather than two queries: the page reads both on every
-    view, and its query count stays as it was before objections had a table.
-    """
-    blank = Value("", output_field=CharField())
-    votes = (
-        Vote.objects.filter(proposal=proposal.pk)
-        .order_by()
-        .annotate(kind=blank, why=blank, first=blank, last=blank, mail=blank, at=F("created_at"))
-        .values_list("voter_id", "option_id", "kind", "why", "first", "last", "mail", "at")
-    )
-    objections = (
-        Objection.objects.filter(proposal=proposal.pk)
-        .order_by()
-        .values_list(
-            "voter_id",
-            "option_id",
-            "kind",
-            "reason",
-            "voter__first_name",
-            "voter__last_name",
-            "voter__email",
-            "created_at",
-        )
-    )
-    preferences: dict[int, int | None] = {}
-    rows = []
-    for voter_id, option_id, kind, reason, first, last, email, at in votes.union(
-        objections, all=True
-    ):
-        if kind:
-            rows.append((kind != ObjectionKind.BLOCK, at, voter_id, option_id, kind, reason, first,
-                         last, email))  # fmt: skip
-        else:
-            preferences[voter_id] = option_id
-    rows.sort(key=lambda row: row[:3])
-    return preferences, [
-        ObjectionRow(voter_id, option_id, kind, reason, person_name_from(first, last, email))
-        for _later, _at, voter_id, option_id, kind, reason, first, last, email in rows
-    ]
 
 
 def _decision(
@@ -453,6 +352,42 @@ def _summary(proposal: Proposal) -> _Summary:
     return page_cached(key, read)
 
 
+@dataclass(frozen=True)
+class _Decision:
+    design_page: object | None
+    team_has_jira: bool
+    approves_another: bool
+    action_items: list[ActionItem]
+    supersedes: list[Proposal]
+    blocks: list[ObjectionRow]
+
+
+def _page_decision(
+    proposal: Proposal, options: list[Option], user, objections: list[ObjectionRow], with_blocks
+) -> _Decision:
+    """What only a decided (or superseded) proposal has; empty before, with no query.
+
+    Blocks come with a decided proposal (with their answers) or to be answered
+    (``with_blocks``).
+    """
+    blocks = [o for o in objections if o.is_block]
+    if proposal.status not in (Status.DECIDED, Status.SUPERSEDED):
+        return _Decision(None, False, False, [], [], blocks if with_blocks else [])
+    design_page, team_has_jira, approves_another = _decision(
+        proposal, {o.pk: o for o in options}, user
+    )
+    return _Decision(
+        design_page=design_page,
+        team_has_jira=team_has_jira,
+        approves_another=approves_another,
+        action_items=list(proposal.action_items.select_related("owner")),
+        supersedes=list(
+            proposal.supersedes.only("pk", "number", "title", "team_id", "superseded_by")
+        ),
+        blocks=blocks,
+    )
+
+
 def proposal_page(*, proposal: Proposal, user, with_blocks: bool = False) -> ProposalPage:
     """Everything the proposal page shows, in a fixed number of queries.
 
@@ -465,61 +400,31 @@ def proposal_page(*, proposal: Proposal, user, with_blocks: bool = False) -> Pro
     ``with_blocks`` asks for them (deciding answers them).
     """
     summary = _summary(proposal)
-    options = summary.options
-    by_id = {o.pk: o for o in options}
     preferences, objections = _votes_and_objections(proposal)
-    voted = set(preferences)
-    vote_count = len(voted)
-    support: dict[int | None, int] = {}
-    for option_id in preferences.values():
-        support[option_id] = support.get(option_id, 0) + 1
-    my_vote = None
-    if user.pk in preferences:
-        # The reason of a preference fills the form to change it; read only then.
-        reason = ""
-        if proposal.is_voting:
-            reason = proposal.votes.filter(voter=user).values_list("reason", flat=True).get()
-        my_vote = MyVote(
-            option_id=preferences[user.pk],
-            reason=reason,
-            objections={o.option_id: o for o in objections if o.voter_id == user.pk},
-        )
-    tally = [
-        Tally(
-            option=o,
-            support=support.get(o.pk, 0),
-            share=round(100 * support.get(o.pk, 0) / (vote_count or 1)),
-            objections=[row for row in objections if row.option_id == o.pk],
-        )
-        for o in options
-    ]
-    eligible_count, not_voted = _turnout(proposal, voted)
-    decided = proposal.status in (Status.DECIDED, Status.SUPERSEDED)
-    design_page, team_has_jira, approves_another = (
-        _decision(proposal, by_id, user) if decided else (None, False, False)
+    my_vote = my_vote_get(
+        proposal=proposal, user=user, preferences=preferences, objections=objections
     )
-    # Blocks come with a decided proposal (with their answers) or to be answered.
-    blocks = [o for o in objections if o.is_block] if decided or with_blocks else []
+    tally, no_preference = tally_count(
+        options=summary.options, preferences=preferences, objections=objections
+    )
+    eligible_count, not_voted = _turnout(proposal, set(preferences))
+    decision = _page_decision(proposal, summary.options, user, objections, with_blocks)
     return ProposalPage(
-        options=options,
-        vote_count=vote_count,
+        options=summary.options,
+        vote_count=len(preferences),
         my_vote=my_vote,
         tally=tally,
         tally_visible=tally_visible(proposal=proposal, has_voted=my_vote is not None),
-        no_preference=support.get(None, 0),
+        no_preference=no_preference,
         not_voted=not_voted,
         eligible_count=eligible_count,
         stamp=_stamp(proposal),
-        action_items=list(proposal.action_items.select_related("owner")) if decided else [],
-        blocks=blocks,
-        design_page=design_page,
-        team_has_jira=team_has_jira,
-        approves_another_decision=approves_another,
-        supersedes=list(
-            proposal.supersedes.only("pk", "number", "title", "team_id", "superseded_by")
-        )
-        if decided
-        else [],
+        action_items=decision.action_items,
+        blocks=decision.blocks,
+        design_page=decision.design_page,
+        team_has_jira=decision.team_has_jira,
+        approves_another_decision=decision.approves_another,
+        supersedes=decision.supersedes,
         contributors=summary.contributors,
         informed=summary.informed,
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -38,9 +39,11 @@ from proposals.models import (
     JIRA_PENDING,
     ActionItem,
     JiraState,
+    Proposal,
     Status,
 )
 from proposals.selectors.access import can_send_action_items_to_jira
+from proposals.services.inputs import ActionItemInput
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +85,15 @@ def action_item_jira_create(*, item: ActionItem, user: AbstractBaseUser) -> Acti
         outbox_enqueue(task="proposals.tasks.create_action_item_in_jira", args=[item.pk])
     item.refresh_from_db()
     return item
+
+
+def action_items_create(*, proposal: Proposal, items: Sequence[ActionItemInput]) -> None:
+    """The decision's action items, those with a text; none goes to Jira until asked."""
+    ActionItem.objects.bulk_create(
+        ActionItem(proposal=proposal, text=item.text, owner=item.owner, due_on=item.due_on)
+        for item in items
+        if item.text.strip()
+    )
 
 
 class ClaimBusy(Exception):

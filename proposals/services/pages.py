@@ -12,8 +12,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Max, Value, When
 from django.utils import timezone
 
-from practices.models import Membership, Role, Team
+from practices.models import CONTRIBUTING_ROLES, Membership, Role, Team
 from practices.revisions import text_diff, version_claim
+from practices.teams.selectors import membership_takes_part
 from practices.web import person_name
 from proposals.models import (
     DesignPage,
@@ -25,7 +26,6 @@ from proposals.models import (
     Review,
     Status,
 )
-from proposals.selectors.access import VOTING_ROLES
 from proposals.selectors.pages import (
     design_page_review_progress,
     page_text,
@@ -79,7 +79,7 @@ def can_edit_page(*, page: DesignPage, user: AbstractBaseUser, role: str | None)
     ``role`` is the person's role in the page's team now: a driver made an observer, or
     removed, no longer edits what they drove.
     """
-    return role == Role.LEAD or (page.driver_id == user.pk and role in VOTING_ROLES)
+    return role == Role.LEAD or (page.driver_id == user.pk and role in CONTRIBUTING_ROLES)
 
 
 def can_retire_page(*, page: DesignPage, user: AbstractBaseUser, role: str | None) -> bool:
@@ -116,7 +116,7 @@ def design_page_create(
     Its text is saved as revision 1, so the history starts where the page did.
     """
     _require(
-        _role(team.pk, author) in VOTING_ROLES,
+        membership_takes_part(team_id=team.pk, user=author),
         "Members and leads start design pages; observers read them.",
     )
     title = title.strip()
@@ -200,7 +200,7 @@ def design_page_create_from_proposal(
     the one-to-one link to the proposal makes a second page impossible even so.
     """
     _require(
-        _role(proposal.team_id, author) in VOTING_ROLES,
+        membership_takes_part(team_id=proposal.team_id, user=author),
         "Members and leads start design pages; observers read them.",
     )
     Team.objects.select_for_update().filter(pk=proposal.team_id).first()
@@ -316,7 +316,7 @@ def design_page_request_review(
     page = _locked(page)
     _require(page.driver_id == actor.pk, "Only the page's driver asks for reviews.")
     _require(
-        _role(page.team_id, actor) in VOTING_ROLES,
+        membership_takes_part(team_id=page.team_id, user=actor),
         "Only the team's members and leads ask for reviews; observers read.",
     )
     if page.status == PageStatus.OBSOLETE:
@@ -328,7 +328,7 @@ def design_page_request_review(
     roles = dict(
         Membership.objects.filter(team=page.team, user_id__in=ids).values_list("user_id", "role")
     )
-    if any(roles.get(pk) not in VOTING_ROLES for pk in ids):
+    if any(roles.get(pk) not in CONTRIBUTING_ROLES for pk in ids):
         raise ValidationError(
             {"reviewers": "Reviewers must be members or leads of the team; observers only read."}
         )
@@ -367,7 +367,7 @@ def design_page_review(
     review = Review.objects.filter(page=page, reviewer=reviewer).first()
     _require(review is not None, "Only the reviewers the driver asked answer.")
     _require(
-        _role(page.team_id, reviewer) in VOTING_ROLES,
+        membership_takes_part(team_id=page.team_id, user=reviewer),
         "Only the team's members and leads review design pages.",
     )
     if page.status not in (PageStatus.IN_REVIEW, PageStatus.APPROVED):

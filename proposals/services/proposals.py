@@ -2,7 +2,6 @@
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -11,15 +10,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from practices import services as practices_services
-from practices.charter.sections import section_spec
-from practices.models import CharterSection, Membership, Role, Team
+from practices.models import CharterSection, Role, Team
 from practices.outbox.services import outbox_enqueue
-from practices.revisions import diff_hunks, text_diff
+from practices.teams.selectors import membership_takes_part
 from practices.web import person_name
 from proposals.models import (
-    ActionItem,
-    Comment,
     Event,
     Objection,
     ObjectionKind,
@@ -30,69 +25,26 @@ from proposals.models import (
     Vote,
     block_key,
 )
-from proposals.selectors.access import VOTING_ROLES
-from proposals.selectors.proposals import MENTION
+from proposals.selectors.tally import eligible_voter_id_list
+from proposals.services.action_items import action_items_create
+from proposals.services.charter import charter_change_apply, charter_change_draft
+from proposals.services.comments import comment_add
+from proposals.services.inputs import (
+    ActionItemInput,
+    ObjectionInput,
+    OptionInput,
+    _check_objections,
+    _check_options,
+    _check_people,
+)
 
-
-@dataclass(frozen=True)
-class OptionInput:
-    title: str
-    description: str = ""
-    pros: str = ""
-    cons: str = ""
-    cost: str = ""
-
-
-@dataclass(frozen=True)
-class ObjectionInput:
-    """An objection to one option: ``kind`` is disagree or block; the reason is required."""
-
-    option_id: int
-    kind: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ActionItemInput:
-    text: str
-    owner: AbstractBaseUser | None = None
-    due_on: dt.date | None = None
+# The inputs are read as ``services.OptionInput`` by callers (views, tests, the demo).
+# So is ``services.comment_add``.
+__all__ = ["ActionItemInput", "ObjectionInput", "OptionInput", "comment_add"]
 
 
 def _event(proposal: Proposal, actor: AbstractBaseUser | None, kind: str, detail: str = "") -> None:
     Event.objects.create(proposal=proposal, actor=actor, kind=kind, detail=detail[:300])
-
-
-def _roles(team: Team, users) -> dict[int, str]:
-    ids = [user.pk for user in users if user is not None]
-    return dict(
-        Membership.objects.filter(team=team, user_id__in=ids).values_list("user_id", "role")
-    )
-
-
-def _check_people(*, team: Team, driver, approver, contributors, informed) -> None:
-    roles = _roles(team, [driver, approver, *contributors, *informed])
-    errors = {}
-    if roles.get(driver.pk) not in VOTING_ROLES:
-        errors["driver"] = "The driver must be a member or lead of the team."
-    if roles.get(approver.pk) not in VOTING_ROLES:
-        errors["approver"] = "The approver must be a member or lead of the team."
-    if any(roles.get(user.pk) not in VOTING_ROLES for user in contributors):
-        errors["contributors"] = "Contributors must be members or leads of the team."
-    if any(user.pk not in roles for user in informed):
-        errors["informed"] = "Informed people must be in the team; add outsiders by email."
-    if errors:
-        raise ValidationError(errors)
-
-
-def _check_options(options: list[OptionInput]) -> None:
-    titles = [option.title.strip() for option in options if option.title.strip()]
-    if len(titles) < 2:
-        raise ValidationError(
-            {"options": "Give at least two options: a decision needs an alternative."}
-        )
-    if len(set(map(str.lower, titles))) != len(titles):
-        raise ValidationError({"options": "Two options have the same title."})
 
 
 def _next_number(team: Team) -> int:
@@ -145,22 +97,57 @@ def proposal_create(
         proposal.charter_data = data
         proposal.charter_base_version = section.version
     proposal.save()
-    proposal.contributors.set(contributors)
-    proposal.informed.set(informed)
-    Option.objects.bulk_create(
-        Option(
-            proposal=proposal,
-            position=i,
-            title=o.title.strip(),
-            description=o.description,
-            pros=o.pros,
-            cons=o.cons,
-            cost=o.cost,
-        )
-        for i, o in enumerate(option for option in options if option.title.strip())
-    )
+    _people_set(proposal, contributors=contributors, informed=informed)
+    _options_replace(proposal, options, existing=[])
     _event(proposal, author, Event.Kind.CREATED)
     return proposal
+
+
+def _people_set(proposal: Proposal, *, contributors, informed) -> None:
+    proposal.contributors.set(contributors)
+    proposal.informed.set(informed)
+
+
+def _options_replace(
+    proposal: Proposal, options: list[OptionInput], existing: list[Option]
+) -> None:
+    """The proposal's options become ``options``, in order. One with the title of an
+    ``existing`` option updates it in place (its votes stay); the others go."""
+    by_title = {o.title.lower(): o for o in existing}
+    rows = []
+    for position, option in enumerate(o for o in options if o.title.strip()):
+        row = by_title.get(option.title.strip().lower()) or Option(proposal=proposal)
+        row.position, row.title = position, option.title.strip()
+        row.description, row.pros, row.cons, row.cost = (
+            option.description,
+            option.pros,
+            option.cons,
+            option.cost,
+        )
+        rows.append(row)
+    if not existing:  # a new proposal: one INSERT
+        Option.objects.bulk_create(rows)
+        return
+    for row in rows:
+        row.save()
+    proposal.options.exclude(pk__in=[row.pk for row in rows]).delete()
+
+
+def _check_voted_options_kept(
+    proposal: Proposal, options: list[OptionInput], existing: list[Option]
+) -> None:
+    if proposal.status != Status.OPEN:
+        return
+    kept_titles = {o.title.strip().lower() for o in options if o.title.strip()}
+    voted = [
+        o
+        for o in existing
+        if o.title.lower() not in kept_titles and (o.votes.exists() or o.objections.exists())
+    ]
+    if voted:
+        raise ValidationError(
+            {"options": f"People voted on “{voted[0].title}”: it cannot be removed now."}
+        )
 
 
 def _require(condition: bool, message: str) -> None:
@@ -175,9 +162,7 @@ def _require_taking_part(proposal: Proposal, actor: AbstractBaseUser) -> None:
     since they were named keeps the name but none of the rights (a lead hands them over).
     """
     _require(
-        Membership.objects.filter(
-            team_id=proposal.team_id, user=actor, role__in=VOTING_ROLES
-        ).exists(),
+        membership_takes_part(team_id=proposal.team_id, user=actor),
         "Only the team's members and leads act on its proposals; observers read them.",
     )
 
@@ -220,38 +205,10 @@ def proposal_update(
     )
     _check_options(options)
     existing = list(proposal.options.all())
-    kept_titles = {o.title.strip().lower() for o in options if o.title.strip()}
-    if proposal.status == Status.OPEN:
-        voted = [
-            o
-            for o in existing
-            if o.title.lower() not in kept_titles and (o.votes.exists() or o.objections.exists())
-        ]
-        if voted:
-            raise ValidationError(
-                {"options": f"People voted on “{voted[0].title}”: it cannot be removed now."}
-            )
-    by_title = {o.title.lower(): o for o in existing}
-    keep = []
-    for position, option in enumerate(o for o in options if o.title.strip()):
-        row = by_title.get(option.title.strip().lower()) or Option(proposal=proposal)
-        row.position, row.title = position, option.title.strip()
-        row.description, row.pros, row.cons, row.cost = (
-            option.description,
-            option.pros,
-            option.cons,
-            option.cost,
-        )
-        row.save()
-        keep.append(row.pk)
-    proposal.options.exclude(pk__in=keep).delete()
+    _check_voted_options_kept(proposal, options, existing)
+    _options_replace(proposal, options, existing)
     if approver_changed:
-        _event(
-            proposal,
-            actor,
-            Event.Kind.APPROVER_CHANGED,
-            f"to {person_name(approver)}",
-        )
+        _event(proposal, actor, Event.Kind.APPROVER_CHANGED, f"to {person_name(approver)}")
     for name, value in {
         "title": title,
         "approver": approver,
@@ -264,8 +221,7 @@ def proposal_update(
     }.items():
         setattr(proposal, name, value)
     proposal.save()
-    proposal.contributors.set(contributors)
-    proposal.informed.set(informed)
+    _people_set(proposal, contributors=contributors, informed=informed)
     return proposal
 
 
@@ -295,38 +251,6 @@ def proposal_withdraw(*, proposal: Proposal, actor: AbstractBaseUser) -> Proposa
     proposal.save(update_fields=["status", "updated_at"])
     _event(proposal, actor, Event.Kind.WITHDRAWN)
     return proposal
-
-
-def eligible_voter_ids(proposal: Proposal) -> list[int]:
-    """Who may vote: the team's members and leads, except the approver, who decides."""
-    return list(
-        Membership.objects.filter(team=proposal.team_id, role__in=VOTING_ROLES)
-        .exclude(user=proposal.approver_id)
-        .values_list("user_id", flat=True)
-    )
-
-
-def _check_objections(
-    proposal: Proposal, option_id: int | None, objections: Sequence[ObjectionInput]
-) -> list[ObjectionInput]:
-    option_ids = set(proposal.options.values_list("pk", flat=True))
-    if option_id is not None and option_id not in option_ids:
-        raise ValidationError({"option": "Pick one of this proposal's options, or no preference."})
-    seen, clean = set(), []
-    for objection in objections:
-        if objection.option_id not in option_ids or objection.option_id in seen:
-            raise ValidationError({"objections": "Object to this proposal's options, once each."})
-        if objection.kind not in ObjectionKind.values:
-            raise ValidationError({"objections": "An objection is a disagree or a block."})
-        if objection.option_id == option_id:
-            raise ValidationError(
-                {"objections": "You cannot prefer an option and object to it too."}
-            )
-        if not objection.reason.strip():
-            raise ValidationError({"objections": "Say why: each objection needs a reason."})
-        seen.add(objection.option_id)
-        clean.append(ObjectionInput(objection.option_id, objection.kind, objection.reason.strip()))
-    return clean
 
 
 def _vote_summary(
@@ -361,9 +285,7 @@ def proposal_vote_cast(
     constraints make a second row for the same person (or option) impossible even so.
     """
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
-    if not Membership.objects.filter(
-        team=proposal.team_id, user=voter, role__in=VOTING_ROLES
-    ).exists():
+    if not membership_takes_part(team_id=proposal.team_id, user=voter):
         raise PermissionDenied("Only the team's members and leads vote.")
     if not proposal.is_voting:
         raise ValidationError("Voting is not open on this proposal.")
@@ -412,7 +334,7 @@ def proposal_close(*, proposal: Proposal, actor: AbstractBaseUser | None = None)
         return False
     proposal.refresh_from_db()
     proposal.close_record = {
-        "eligible": eligible_voter_ids(proposal),
+        "eligible": eligible_voter_id_list(proposal=proposal),
         "voted": list(proposal.votes.values_list("voter_id", flat=True)),
     }
     proposal.save(update_fields=["close_record"])
@@ -520,33 +442,12 @@ def proposal_decide(
     # A charter proposal's first option is "Adopt the change": deciding for it applies it.
     adopts = proposal.chosen_option is not None and proposal.chosen_option.position == 0
     if proposal.status == Status.DECIDED and proposal.charter_section_key and adopts:
-        proposal.charter_revision = _apply_charter_change(proposal, actor)
+        proposal.charter_revision = charter_change_apply(proposal=proposal, actor=actor)
     proposal.save()
-    ActionItem.objects.bulk_create(
-        ActionItem(proposal=proposal, text=item.text, owner=item.owner, due_on=item.due_on)
-        for item in action_items
-        if item.text.strip()
-    )
+    action_items_create(proposal=proposal, items=action_items)
     _event(proposal, actor, kind, detail)
     outbox_enqueue(task="proposals.tasks.notify_outcome", args=[proposal.pk])
     return proposal
-
-
-def _apply_charter_change(proposal: Proposal, actor: AbstractBaseUser):
-    section = CharterSection.objects.get(team=proposal.team, key=proposal.charter_section_key)
-    try:
-        return practices_services.charter_section_update(
-            section=section,
-            data=proposal.charter_data,
-            expected_version=proposal.charter_base_version,
-            author=actor,
-            message=f"{proposal.code}: {proposal.title}"[:200],
-        )
-    except practices_services.CharterConflict:
-        raise ValidationError(
-            "The charter section this proposal changes was edited after the proposal was "
-            "written. The driver should propose the change again from the current charter."
-        ) from None
 
 
 @transaction.atomic
@@ -573,51 +474,17 @@ def proposal_supersede(
     return old
 
 
-@transaction.atomic
-def comment_add(
-    *, proposal: Proposal, author: AbstractBaseUser, body: str, parent_id: int | None = None
-) -> Comment:
-    if not Membership.objects.filter(
-        team=proposal.team_id, user=author, role__in=VOTING_ROLES
-    ).exists():
-        raise PermissionDenied("Observers read the discussion; members and leads write in it.")
-    if proposal.status not in (Status.DRAFT, Status.OPEN):
-        raise ValidationError("The discussion closed with the decision.")
-    parent = None
-    if parent_id is not None:
-        parent = proposal.comments.filter(pk=parent_id, parent__isnull=True).first()
-        if parent is None:
-            raise ValidationError({"parent": "Reply to a comment of this proposal."})
-    comment = Comment.objects.create(proposal=proposal, author=author, parent=parent, body=body)
-    if MENTION.search(body):
-        outbox_enqueue(task="proposals.tasks.notify_mentions", args=[comment.pk])
-    return comment
-
-
 def charter_change_propose(
     *, section: CharterSection, data: dict[str, Any], author: AbstractBaseUser, why: str = ""
 ) -> Proposal:
     """A draft proposal carrying a charter edit; deciding for it applies the edit."""
-    spec = section_spec(section.key)
-    change = "\n".join(
-        f"{tag} {line}"
-        for tag, line in diff_hunks(text_diff(spec.text(section.data), spec.text(data)))
-    )
-    team = section.team
-    due_day = timezone.localtime(timezone.now(), team.tzinfo).date() + dt.timedelta(days=7)
     return proposal_create(
-        team=team,
+        team=section.team,
         author=author,
         driver=author,
         approver=author,
-        title=f"Charter: change {spec.title.lower()}"[:200],
-        due_at=dt.datetime.combine(due_day, dt.time(17, 0), tzinfo=team.tzinfo),
-        options=[
-            OptionInput(title="Adopt the change", description=f"```diff\n{change}\n```"),
-            OptionInput(title="Keep the charter as it is"),
-        ],
         background=why,
-        charter_change=(section, data),
+        **charter_change_draft(section=section, data=data),
     )
 
 

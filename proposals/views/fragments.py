@@ -13,7 +13,7 @@ contain it and have a reader's token written into a link of the author's choosin
 """
 
 import hashlib
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
@@ -105,3 +105,30 @@ def timeline_html(
     )
     # Safe: the rendering was escaped when it was made.
     return mark_safe(html)  # noqa: S308  # nosec B308 B703
+
+
+def page_fragments(
+    request: HttpRequest, *, proposal: Proposal, page: selectors.ProposalPage, can_comment: bool
+) -> dict:
+    """The discussion and the timeline for the page's context, as the reader asked for them.
+
+    Callables: the template calls them only where it shows them (a vote's answer has no
+    discussion), and they are then read from the cache unless something was added.
+    """
+    all_comments = request.GET.get("discussion") == "all"
+    all_events = request.GET.get("timeline") == "all"
+    return {
+        "threads_html": partial(
+            threads_html,
+            request,
+            proposal=proposal,
+            stamp=page.stamp,
+            can_comment=can_comment,
+            all_comments=all_comments,
+        ),
+        "timeline_html": partial(
+            timeline_html, proposal=proposal, stamp=page.stamp, all_events=all_events
+        ),
+        "earlier_threads": page.stamp.earlier_threads(all_comments=all_comments),
+        "earlier_events": page.stamp.earlier_events(all_events=all_events),
+    }

@@ -12,7 +12,8 @@ from django.views.decorators.vary import vary_on_headers
 from practices.markdown import render_markdown
 from practices.models import Membership
 from practices.revisions import diff_hunks, side_by_side
-from practices.selectors import membership_get_for_user
+from practices.teams.selectors import membership_get_for_user
+from practices.web import contributor_required, form_errors_apply, lead_required
 from proposals.forms.pages import (
     LeadApproveForm,
     PageEditForm,
@@ -25,7 +26,6 @@ from proposals.forms.pages import (
 from proposals.models import DesignPage, PageStatus, Review
 from proposals.selectors import pages as selectors
 from proposals.selectors.access import (
-    can_take_part,
     design_page_get_for_user,
     drives,
     proposal_get_for_user,
@@ -37,17 +37,8 @@ HISTORY_PAGE_SIZE = 25
 MY_REVIEWS = "needs-my-review"
 
 
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-def _require_part(membership: Membership) -> None:
-    if not can_take_part(membership):
-        raise PermissionDenied("Observers read design pages; members and leads write them.")
+# Shown on the 403 page to an observer who tries to write.
+OBSERVERS_READ = "Observers read design pages; members and leads write them."
 
 
 def _detail(
@@ -66,8 +57,6 @@ def _detail(
     open_for_review = page.status in (PageStatus.IN_REVIEW, PageStatus.APPROVED)
     is_driver = drives(membership, page)
     stuck = page.status == PageStatus.IN_REVIEW and panel.progress.stuck and not panel.progress.met
-    if lead_form is None and stuck and membership.is_lead:
-        lead_form = LeadApproveForm(initial={"version": page.version})
     if request_form is None and is_driver and page.status != PageStatus.OBSOLETE:
         request_form = RequestReviewForm(candidates=panel.candidates)
     if review_form is None and panel.my_review is not None and open_for_review:
@@ -82,7 +71,7 @@ def _detail(
         "review_form": review_form if panel.my_review is not None and open_for_review else None,
         "can_edit": services.can_edit_page(page=page, user=request.user, role=membership.role),
         "stuck": stuck,
-        "lead_form": lead_form if membership.is_lead else None,
+        "lead_form": _lead_form(membership, page, stuck, lead_form),
         "events": selectors.design_page_event_list(page=page),
         "notice": notice,
         "oob": fragment,
@@ -91,6 +80,31 @@ def _detail(
         return render(request, "proposals/page_detail.html#review_panel", context)
     context["body"] = render_markdown(page.body)
     return render(request, "proposals/page_detail.html", context)
+
+
+def _lead_form(
+    membership: Membership, page: DesignPage, stuck: bool, posted: LeadApproveForm | None
+) -> LeadApproveForm | None:
+    """A lead's form to approve a page nobody can approve: the one posted, else a new one
+    while the page is stuck; never for anyone else."""
+    if not membership.is_lead:
+        return None
+    if posted is None and stuck:
+        return LeadApproveForm(initial={"version": page.version})
+    return posted
+
+
+def _answered(
+    request: HttpRequest, membership: Membership, page: DesignPage, notice: str
+) -> HttpResponse:
+    """After an answer on the review panel: the page again, or (htmx) the panel alone."""
+    page.refresh_from_db()
+    if not request.htmx:
+        messages.success(request, notice)
+        return redirect(
+            reverse("proposals:page_detail", args=[page.team.slug, page.number]) + "#review"
+        )
+    return _detail(request, membership, page, fragment=True, notice=notice)
 
 
 def _current_answer(review: Review, page: DesignPage) -> dict:
@@ -129,7 +143,7 @@ def page_list(request: HttpRequest, slug: str) -> HttpResponse:
             "mine": mine,
             "statuses": PageStatus.choices,
             "status_label": PageStatus(status).label if status else "",
-            "can_write": can_take_part(membership),
+            "can_write": membership.takes_part,
         },
     )
 
@@ -137,7 +151,7 @@ def page_list(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def page_create(request: HttpRequest, slug: str) -> HttpResponse:
     membership = membership_get_for_user(slug=slug, user=request.user)
-    _require_part(membership)
+    contributor_required(membership, OBSERVERS_READ)
     form = PageForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:
@@ -145,7 +159,7 @@ def page_create(request: HttpRequest, slug: str) -> HttpResponse:
                 team=membership.team, author=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_errors_apply(form, error)
         else:
             messages.success(request, "Page started. Ask for a review when it is ready.")
             return redirect(page)
@@ -156,7 +170,7 @@ def page_create(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def page_create_from_proposal(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     membership, proposal = proposal_get_for_user(slug=slug, number=number, user=request.user)
-    _require_part(membership)
+    contributor_required(membership, OBSERVERS_READ)
     try:
         page, created = services.design_page_create_from_proposal(
             proposal=proposal, author=request.user
@@ -198,7 +212,7 @@ def page_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         except services.PageConflict as error:
             conflict = _conflict(form, error.page)
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_errors_apply(form, error)
         else:
             messages.success(request, f"Saved as revision #{page.version}.")
             return redirect(page)
@@ -284,14 +298,10 @@ def page_request_review(request: HttpRequest, slug: str, number: int) -> HttpRes
                 page=page, actor=request.user, reviewer_ids=form.cleaned_data["reviewers"]
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_errors_apply(form, error)
         else:
-            page.refresh_from_db()
-            notice = f"Asked {len(asked)} {'person' if len(asked) == 1 else 'people'} to review."
-            if not request.htmx:
-                messages.success(request, notice)
-                return redirect(reverse("proposals:page_detail", args=[slug, number]) + "#review")
-            return _detail(request, membership, page, fragment=True, notice=notice)
+            people = "person" if len(asked) == 1 else "people"
+            return _answered(request, membership, page, f"Asked {len(asked)} {people} to review.")
     return _detail(request, membership, page, request_form=form, fragment=bool(request.htmx))
 
 
@@ -309,14 +319,9 @@ def page_review(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                 comment=form.cleaned_data["comment"], version=form.cleaned_data["version"],
             )  # fmt: skip
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_errors_apply(form, error)
         else:
-            page.refresh_from_db()
-            notice = "Thanks: your review is recorded."
-            if not request.htmx:
-                messages.success(request, notice)
-                return redirect(reverse("proposals:page_detail", args=[slug, number]) + "#review")
-            return _detail(request, membership, page, fragment=True, notice=notice)
+            return _answered(request, membership, page, "Thanks: your review is recorded.")
     return _detail(request, membership, page, review_form=form, fragment=bool(request.htmx))
 
 
@@ -325,8 +330,7 @@ def page_review(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 def page_lead_approve(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """A lead approves a page the team's review policy leaves without an approver."""
     membership, page = design_page_get_for_user(slug=slug, number=number, user=request.user)
-    if not membership.is_lead:
-        raise PermissionDenied("Only a lead of the team approves a page this way.")
+    lead_required(membership, "Only a lead of the team approves a page this way.")
     form = LeadApproveForm(request.POST)
     if form.is_valid():
         try:
@@ -335,14 +339,12 @@ def page_lead_approve(request: HttpRequest, slug: str, number: int) -> HttpRespo
                 version=form.cleaned_data["version"],
             )  # fmt: skip
         except ValidationError as error:
-            _apply_errors(form, error)
+            form_errors_apply(form, error)
         else:
-            page.refresh_from_db()
-            notice = f"Approved revision #{page.version} as lead; your note is on the timeline."
-            if not request.htmx:
-                messages.success(request, notice)
-                return redirect(reverse("proposals:page_detail", args=[slug, number]) + "#review")
-            return _detail(request, membership, page, fragment=True, notice=notice)
+            # The service approves exactly the posted version, or refuses.
+            version = form.cleaned_data["version"]
+            notice = f"Approved revision #{version} as lead; your note is on the timeline."
+            return _answered(request, membership, page, notice)
     return _detail(request, membership, page, lead_form=form, fragment=bool(request.htmx))
 
 

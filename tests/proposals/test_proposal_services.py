@@ -296,14 +296,14 @@ def test_a_charter_change_is_not_applied_when_kept(people):
 
 
 def test_a_stale_charter_change_is_refused_and_changes_nothing(people):
-    from practices import services as practices_services
+    from practices.charter import services as charter_services
 
     section = CharterSection.objects.get(team=people.team, key="retros")
     proposal = services.charter_change_propose(
         section=section, data={**section.data, "every_weeks": 4}, author=people.lead
     )
     services.proposal_open(proposal=proposal, actor=people.lead)
-    practices_services.charter_section_update(
+    charter_services.charter_section_update(
         section=section, data={**section.data, "weekday": 0}, expected_version=0, author=people.lead
     )
     with pytest.raises(ValidationError, match="edited after the proposal"):
