@@ -155,6 +155,7 @@ def charter_history(request: HttpRequest, slug: str) -> HttpResponse:
             revision,
             titles.get(revision.section_key, revision.section_key),
             diff_hunks(revision.diff),
+            revision.pk,
         )
         for revision in page
     ]

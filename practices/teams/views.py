@@ -148,7 +148,7 @@ def member_update(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             messages.success(
                 request, f"{person_name(target.user)} is now {target.get_role_display().lower()}."
             )
-            if target.role == Role.OBSERVER:
+            if not target.takes_part:
                 _warn_left_behind(request, team=membership.team, user_id=target.user_id)
             _warn_review_policy(request, team=membership.team)
     return redirect("practices:members", slug=slug)
