@@ -63,9 +63,7 @@ def team_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{team.name} is ready. Start with its charter.")
             return redirect(team)
-    return render(
-        request, "teams/team_form.html", {"form": form, "time_zones": COMMON_TIME_ZONES}
-    )
+    return render(request, "teams/team_form.html", {"form": form, "time_zones": COMMON_TIME_ZONES})
 
 
 @require_http_methods(["GET", "POST"])
