@@ -68,17 +68,3 @@ def email_send(
     email_build(
         to=to, subject=subject, template=template, context=context, message_id=message_id
     ).send()
-
-
-# Temporary shim (issue 12): the account emails moved to ``practices.teams.emails``.
-# Read lazily, because ``practices.teams.emails`` imports this module. Deleted at the end
-# of issue 12.
-_MOVED_TO_TEAMS = {"set_password_url", "membership_email_send", "password_reset_email_send"}
-
-
-def __getattr__(name: str):
-    if name in _MOVED_TO_TEAMS:
-        from practices.teams import emails
-
-        return getattr(emails, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

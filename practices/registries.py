@@ -68,7 +68,7 @@ def open_roles_hand_over(
     *, team: Team, from_user_id: int, to_user: AbstractBaseUser, actor: AbstractBaseUser
 ) -> int:
     """Asks every source to hand ``from_user_id``'s roles to ``to_user``; the caller makes
-    it atomic and checks who may do it (``practices.services.member_roles_hand_over``)."""
+    it atomic and checks who may do it (``practices.teams.services.member_roles_hand_over``)."""
     return sum(
         source.hand_over(team=team, from_user_id=from_user_id, to_user=to_user, actor=actor)
         for source in role_source_list()

@@ -11,7 +11,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "teamlead.settings")
 # while it runs and deletes it when done (practices/outbox/task.py).
 app = Celery("teamlead", task_cls="practices.outbox.task:OutboxTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Each installed app's ``tasks`` module, and each practice's: autodiscovery looks at an
+# app's top package only, and the practices are sub-packages of the ``practices`` app.
 app.autodiscover_tasks()
+app.autodiscover_tasks(
+    [
+        "practices.teams",
+        "practices.jira",
+        "practices.retros",
+        "practices.reminders",
+        "practices.outbox",
+    ]
+)
 
 
 @app.on_after_configure.connect

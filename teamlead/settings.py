@@ -253,8 +253,6 @@ CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# Task modules inside an app's sub-packages, which autodiscovery does not look into.
-CELERY_IMPORTS = ["practices.retros.tasks"]
 CELERY_BEAT_SCHEDULE = {
     # Keeps each team's next few retros as rows; cheap when nothing is missing.
     "schedule-retros": {"task": "practices.retros.tasks.retro_schedule_teams", "schedule": 3600.0},
@@ -291,7 +289,7 @@ if OUTBOX_REPUBLISH_SECONDS <= 0:
     raise ImproperlyConfigured("OUTBOX_REPUBLISH_SECONDS must be a positive number of seconds")
 # A claimed reminder whose worker has not finished within this many seconds is taken
 # again (the worker crashed, or the pool killed a send at its hard time limit). It must
-# exceed that limit (practices.tasks.REMINDER_SEND_TIME_LIMIT, 120 s; enforced by the
+# exceed that limit (practices.reminders.tasks.REMINDER_SEND_TIME_LIMIT, 120 s; enforced by the
 # prefork pool, not by --pool solo/threads) so a live send is never overtaken; the 30 s
 # on top absorb clock skew between worker hosts. A crash between the mail server taking
 # a reminder and the row being marked sent resends it after this, with the same

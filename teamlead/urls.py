@@ -3,19 +3,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.decorators.http import require_http_methods
 
-from practices import views as practices_views
-from practices.accounts import views as account_views
-from practices.forms import PasswordResetForm, SignInForm
 from practices.reminders import views as reminder_views
 from practices.retros import views as retro_views
+from practices.teams import views as team_views
+from practices.teams.forms import PasswordResetForm, SignInForm
 from teamlead import views
 
 # Django's form views also answer PUT as if it were POST; ours take GET and POST only.
 get_or_post = require_http_methods(["GET", "POST"])
 
 urlpatterns = [
-    path("", practices_views.home, name="home"),
-    path("teams/menu/", practices_views.team_menu, name="team_menu"),
+    path("", team_views.home, name="home"),
+    path("teams/menu/", team_views.team_menu, name="team_menu"),
     path("healthz", views.healthz, name="healthz"),
     path(
         "accounts/login/",
@@ -42,7 +41,7 @@ urlpatterns = [
     ),
     path(
         "accounts/invitation/<uidb64>/<token>/",
-        get_or_post(account_views.InvitationAcceptView.as_view()),
+        get_or_post(team_views.InvitationAcceptView.as_view()),
         name="invitation_accept",
     ),
     path(
@@ -50,7 +49,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
-    path("accounts/profile/", account_views.profile, name="profile"),
+    path("accounts/profile/", team_views.profile, name="profile"),
     path("notifications/", reminder_views.notifications, name="notifications"),
     path(
         "notifications/unsubscribe/<str:token>/",

@@ -1,8 +1,9 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from practices import services
+from practices.charter.services import charter_section_update
 from practices.models import CharterSection, Membership, Role
+from practices.teams.services import team_create
 
 PASSWORD = "correct-horse-battery"
 
@@ -23,7 +24,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 def make_team(*, lead=None, name="Payments", slug="pay", time_zone="Europe/Berlin"):
     """A team made the way the app makes one: through the service, with its charter."""
     lead = lead or UserFactory()
-    return services.team_create(user=lead, name=name, slug=slug, time_zone=time_zone)
+    return team_create(user=lead, name=name, slug=slug, time_zone=time_zone)
 
 
 def save_retro_cadence(team, author, **data):
@@ -35,7 +36,7 @@ def save_retro_cadence(team, author, **data):
     section = CharterSection.objects.get(team=team, key="retros")
     if section.version and {**section.data, **data} == section.data:
         return
-    services.charter_section_update(
+    charter_section_update(
         section=section,
         data={**section.data, **data},
         expected_version=section.version,

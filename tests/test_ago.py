@@ -6,7 +6,7 @@ import pytest
 from django.template import engines
 from django.urls import reverse
 
-from practices import services
+from practices.charter import services
 from practices.models import CharterSection
 from practices.templatetags.moments import ago
 

@@ -4,8 +4,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from practices import services, tasks
 from practices.models import Role
+from practices.teams import services, tasks
 from tests.factories import PASSWORD, UserFactory, make_team
 
 

@@ -3,7 +3,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from practices import services
+from practices.charter import services
 from practices.models import CharterRevision, CharterSection
 from tests.charter_posts import retros_post, rows_post
 

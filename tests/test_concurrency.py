@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection
 
-from practices import services
+from practices.charter import services
 from practices.models import CharterRevision, CharterSection
 
 

@@ -1,6 +1,6 @@
 from django.urls import reverse
 
-from practices import services
+from practices.charter import services
 from practices.models import CharterRevision, CharterSection
 from tests.factories import make_team
 

@@ -38,7 +38,7 @@ def test_an_expected_403_is_logged_once_on_one_line(client, caplog):
 
 @pytest.mark.django_db
 def test_a_server_error_keeps_its_traceback(client, caplog, monkeypatch):
-    from practices import views
+    from practices.teams import views
 
     def broken(**kwargs):
         raise RuntimeError("a real bug")

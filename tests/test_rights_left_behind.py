@@ -18,7 +18,7 @@ from django.utils import timezone
 from practices.models import Membership, Reminder, ReminderState, Role
 from practices.reminders.delivery import reminder_send
 from practices.reminders.planner import reminder_plan
-from practices.services import member_roles_hand_over
+from practices.teams.services import member_roles_hand_over
 from proposals.models import DesignPage, Event, PageEvent, PageStatus, Proposal, Status
 from proposals.selectors.access import can_send_action_items_to_jira
 from proposals.services import pages as page_services

@@ -129,8 +129,8 @@ def test_a_title_stored_with_line_breaks_still_sends_mentions(people):
 
 
 def test_a_name_with_a_line_break_cannot_break_an_invitation(people):
-    from practices.emails import membership_email_send
     from practices.models import Membership, Team
+    from practices.teams.emails import membership_email_send
 
     Team.objects.filter(pk=people.team.pk).update(name="Pay\r\nments")
     invited = UserFactory(password=None)

@@ -10,12 +10,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from practices.charter.sections import section_spec
-from practices.models import CharterSection, Membership, Role, Team
+from practices.models import CharterSection, Membership, Team
 from practices.web import person_name
-
-# Who may review under the charter: observers only read. (Proposals calls them
-# ``VOTING_ROLES``; it is the same pair, kept here so practices needs nothing from it.)
-REVIEWING_ROLES = (Role.LEAD, Role.MEMBER)
 
 
 def code_review_data(*, team: Team) -> dict[str, Any]:
@@ -47,9 +43,7 @@ def _plural(count: int, word: str) -> str:
 def _eligible(data: dict[str, Any], memberships: Iterable[Membership]) -> list[Membership]:
     """Everyone whose approval could count under the policy, whatever page they review."""
     seniors_only = data.get("kind") == "approvals" and bool(data.get("seniors_only"))
-    return [
-        m for m in memberships if m.role in REVIEWING_ROLES and (m.is_senior or not seniors_only)
-    ]
+    return [m for m in memberships if m.takes_part and (m.is_senior or not seniors_only)]
 
 
 def _needed(data: dict[str, Any]) -> int:

@@ -30,7 +30,7 @@ def charter(request: HttpRequest, slug: str) -> HttpResponse:
     ]
     return render(
         request,
-        "practices/charter.html",
+        "charter/charter.html",
         {"team": team, "membership": membership, "sections": sections, "nav": "charter"},
     )
 
@@ -48,7 +48,7 @@ def charter_section(request: HttpRequest, slug: str, key: str) -> HttpResponse:
         "spec": section_spec(key),
         "section": section,
     }
-    return render(request, "practices/charter.html#section", context)
+    return render(request, "charter/charter.html#section", context)
 
 
 @vary_on_headers("HX-Request")
@@ -86,7 +86,7 @@ def charter_section_edit(request: HttpRequest, slug: str, key: str) -> HttpRespo
         "time_zones": COMMON_TIME_ZONES if key == "retros" else (),
     }
     template = (
-        "practices/charter.html#section_form" if request.htmx else "practices/section_edit.html"
+        "charter/charter.html#section_form" if request.htmx else "practices/section_edit.html"
     )
     return render(request, template, context)
 
@@ -112,7 +112,7 @@ def _section_saved(request, membership, spec, section, *, changed: bool) -> Http
             "unchanged": not changed,
             "warning": warning,
         }
-        return render(request, "practices/charter.html#section", context)
+        return render(request, "charter/charter.html#section", context)
     if changed:
         messages.success(request, f"{spec.title} saved.")
     else:
@@ -155,12 +155,13 @@ def charter_history(request: HttpRequest, slug: str) -> HttpResponse:
             revision,
             titles.get(revision.section_key, revision.section_key),
             diff_hunks(revision.diff),
+            revision.pk,
         )
         for revision in page
     ]
     return render(
         request,
-        "practices/history.html",
+        "charter/history.html",
         {
             "team": team,
             "membership": membership,
@@ -190,7 +191,7 @@ def charter_compare(request: HttpRequest, slug: str) -> HttpResponse:
     rows = side_by_side(older.text, newer.text) if same_section else []
     return render(
         request,
-        "practices/compare.html",
+        "charter/compare.html",
         {
             "team": team,
             "membership": membership,

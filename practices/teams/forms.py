@@ -8,10 +8,9 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from practices import tasks
 from practices.models import Role, Team, validate_time_zone
 from practices.single_line import OneLineField
-from practices.teams.services import user_name_set
+from practices.teams.services import password_reset_request, user_name_set
 from practices.web import person_name
 
 AXES_USERNAME_MAX = 255
@@ -80,7 +79,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
 
     def save(self, *args, **kwargs) -> None:
         for user in self.get_users(self.cleaned_data["email"]):
-            tasks.enqueue_password_reset(user.pk)
+            password_reset_request(user_id=user.pk)
 
 
 class TeamForm(forms.ModelForm):

@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.http import Http404
 
-from practices.models import CONTRIBUTING_ROLES, Membership, Role, Team
+from practices.models import CONTRIBUTING_ROLES, Membership, Team
 from practices.registries import OpenRole, open_role_list
 from practices.web import person_name
 
@@ -60,7 +60,7 @@ class PersonRoles:
     @property
     def left_behind(self) -> bool:
         """Named on things they can no longer act on: an observer, or no longer in the team."""
-        return self.membership is None or self.membership.role == Role.OBSERVER
+        return self.membership is None or not self.membership.takes_part
 
 
 def member_open_roles(*, team: Team, memberships: list[Membership]) -> dict[int, PersonRoles]:
@@ -83,6 +83,6 @@ def member_open_roles(*, team: Team, memberships: list[Membership]) -> dict[int,
 def hand_over_choices(*, memberships: list[Membership]) -> list[tuple[int, str]]:
     """Who can take roles over: the team's members and leads, by name."""
     return sorted(
-        ((m.user_id, person_name(m.user)) for m in memberships if m.role != Role.OBSERVER),
+        ((m.user_id, person_name(m.user)) for m in memberships if m.takes_part),
         key=lambda choice: choice[1].lower(),
     )

@@ -6,9 +6,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from practices import registries, tasks
+from practices import registries
 from practices.charter.sections import SECTIONS
-from practices.models import CharterSection, Membership, ReminderProfile, Role, Team
+from practices.models import (
+    CONTRIBUTING_ROLES,
+    CharterSection,
+    Membership,
+    ReminderProfile,
+    Role,
+    Team,
+)
 from practices.outbox.services import outbox_enqueue
 
 EMAIL_TAKEN = "Another account uses that email; choose another."
@@ -130,7 +137,8 @@ def membership_add(
     membership = Membership.objects.create(
         team=team, user=user, role=role, is_senior=is_senior, invited_by=invited_by
     )
-    outbox_enqueue(task=tasks.send_membership_email, args=[membership.pk])
+    # By name, not by importing the task: a services module never imports its tasks.
+    outbox_enqueue(task="practices.tasks.send_membership_email", args=[membership.pk])
     return membership
 
 
@@ -178,7 +186,7 @@ def member_roles_hand_over(
         raise PermissionDenied("Only the team's leads hand roles over.")
     to = (
         Membership.objects.select_related("user")
-        .filter(team=team, user_id=to_user_id, role__in=(Role.LEAD, Role.MEMBER))
+        .filter(team=team, user_id=to_user_id, role__in=CONTRIBUTING_ROLES)
         .first()
     )
     if to is None:
@@ -191,3 +199,14 @@ def member_roles_hand_over(
     if not moved:
         raise ValidationError("There is nothing open to hand over.")
     return moved
+
+
+def password_reset_request(*, user_id: int) -> None:
+    """Asks a worker to mail ``user_id`` a reset link, through the outbox: a reset asked
+    for while the broker is down still arrives. A second request while the first waits
+    adds nothing (the link would be the same)."""
+    outbox_enqueue(
+        task="practices.tasks.send_password_reset_email",
+        args=[user_id],
+        key=f"password-reset:{user_id}",
+    )

@@ -6,31 +6,25 @@ outbox rows and queued messages carry the name, so a renamed task would strand t
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
-from django.utils import timezone
+
+from practices.models import Membership
+from practices.task_policies import MAIL_RETRY, send_then_stamp
 
 # The module, not its functions: tests replace ``emails.membership_email_send``.
-from practices import emails
-from practices.models import Membership
-from practices.task_policies import MAIL_RETRY
+from practices.teams import emails, services
 
 
 @shared_task(name="practices.tasks.send_membership_email", **MAIL_RETRY)
 def send_membership_email(membership_id: int) -> None:
-    """Invites (or tells) a new member, once.
+    """Invites (or tells) a new member, once: ``invitation_sent_at`` is the "sent" mark."""
+    memberships = Membership.objects.filter(pk=membership_id)
 
-    ``invitation_sent_at`` is set after the send: a worker killed mid-send leaves it
-    empty and the outbox's next copy sends again (same Message-ID); the outbox lease
-    keeps two copies from sending at once.
-    """
-    membership = (
-        Membership.objects.select_related("team", "user", "invited_by")
-        .filter(pk=membership_id, invitation_sent_at__isnull=True)
-        .first()
-    )
-    if membership is None:
-        return
-    emails.membership_email_send(membership=membership)
-    Membership.objects.filter(pk=membership_id).update(invitation_sent_at=timezone.now())
+    def send() -> None:
+        membership = memberships.select_related("team", "user", "invited_by").first()
+        if membership is not None:
+            emails.membership_email_send(membership=membership)
+
+    send_then_stamp(queryset=memberships, field="invitation_sent_at", send=send)
 
 
 @shared_task(name="practices.tasks.send_password_reset_email", bind=True, **MAIL_RETRY)
@@ -45,8 +39,5 @@ def send_password_reset_email(self, user_id: int) -> None:
 
 
 def enqueue_password_reset(user_id: int) -> None:
-    # Through the outbox: a reset asked for while the broker is down still arrives.
-    # A second request while the first waits adds nothing (the link would be the same).
-    from practices.outbox.services import outbox_enqueue
-
-    outbox_enqueue(task=send_password_reset_email, args=[user_id], key=f"password-reset:{user_id}")
+    """Kept while tests still call it here; the request is ``password_reset_request``."""
+    services.password_reset_request(user_id=user_id)

@@ -35,7 +35,7 @@ from practices.web import form_errors_apply, lead_required, person_name
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     memberships = selectors.membership_list_for_user(user=request.user)
-    return render(request, "practices/home.html", {"memberships": memberships})
+    return render(request, "teams/home.html", {"memberships": memberships})
 
 
 @vary_on_headers("HX-Request")
@@ -63,9 +63,7 @@ def team_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{team.name} is ready. Start with its charter.")
             return redirect(team)
-    return render(
-        request, "practices/team_form.html", {"form": form, "time_zones": COMMON_TIME_ZONES}
-    )
+    return render(request, "teams/team_form.html", {"form": form, "time_zones": COMMON_TIME_ZONES})
 
 
 @require_http_methods(["GET", "POST"])
@@ -80,7 +78,7 @@ def team_settings(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect("practices:team_settings", slug=team.slug)
     return render(
         request,
-        "practices/team_settings.html",
+        "teams/team_settings.html",
         {
             "team": team,
             "membership": membership,
@@ -115,7 +113,7 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
     open_roles = selectors.member_open_roles(team=team, memberships=memberships)
     return render(
         request,
-        "practices/members.html",
+        "teams/members.html",
         {
             "team": team,
             "membership": membership,
@@ -148,7 +146,7 @@ def member_update(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             messages.success(
                 request, f"{person_name(target.user)} is now {target.get_role_display().lower()}."
             )
-            if target.role == Role.OBSERVER:
+            if not target.takes_part:
                 _warn_left_behind(request, team=membership.team, user_id=target.user_id)
             _warn_review_policy(request, team=membership.team)
     return redirect("practices:members", slug=slug)

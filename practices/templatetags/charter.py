@@ -1,6 +1,9 @@
-"""Filters that let the charter template ask a section spec how to show a section."""
+"""Filters that let the charter template ask a section spec how to show a section, and
+the other ways to change a section that apps offer in its editor."""
 
 from django import template
+
+from practices.registries import charter_action_list
 
 register = template.Library()
 
@@ -18,3 +21,10 @@ def table(spec, section):
 @register.filter
 def summary(spec, section):
     return spec.summary(spec.with_defaults(section.data))
+
+
+@register.simple_tag
+def charter_actions():
+    """The registered charter actions (``practices.registries``): a tag, not a view's
+    context, so that every page rendering the section editor shows them."""
+    return charter_action_list()

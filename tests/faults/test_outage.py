@@ -28,7 +28,7 @@ EMAIL = "lead@outage.test"
 PASSWORD = "a-long-password-for-the-outage-test"
 SETUP = f"""
 from django.contrib.auth import get_user_model
-from practices import services
+from practices.teams import services
 user = get_user_model().objects.create_user(
     username={EMAIL!r}, email={EMAIL!r}, password={PASSWORD!r}
 )

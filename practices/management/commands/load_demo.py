@@ -7,8 +7,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from practices import services
+from practices import registries
+from practices.charter.services import charter_section_update
 from practices.models import CharterRevision, CharterSection, Membership, Retro, Role, Team
+from practices.teams.services import team_create
 
 DEMO_PASSWORD = "teamlead-demo"  # noqa: S105 - printed for the demo on purpose
 DEMO_PEOPLE = [
@@ -109,9 +111,7 @@ class Command(BaseCommand):
         if team is not None:
             self.stdout.write("Demo team already loaded; nothing to do.")
             return
-        team = services.team_create(
-            user=lead, name="Payments", slug="pay", time_zone="Europe/Berlin"
-        )
+        team = team_create(user=lead, name="Payments", slug="pay", time_zone="Europe/Berlin")
         for email, _first, _last, role, senior in DEMO_PEOPLE[1:]:
             # Demo people already have passwords: no invitation email is needed.
             Membership.objects.create(
@@ -121,14 +121,14 @@ class Command(BaseCommand):
         now = timezone.now()
         for key, days_ago, message, data in CHANGES:
             section = CharterSection.objects.get(team=team, key=key)
-            revision = services.charter_section_update(
+            revision = charter_section_update(
                 section=section, data=data, expected_version=section.version,
                 author=lead, message=message,
             )  # fmt: skip
             when = now - timedelta(days=days_ago, hours=days_ago % 5)
             CharterRevision.objects.filter(pk=revision.pk).update(created_at=when)
             CharterSection.objects.filter(pk=section.pk).update(updated_at=when)
-        self._load_proposals(team, users)
+        self._load_plugins(team, users)
         self._load_retros(team, users)
         self.stdout.write(self.style.SUCCESS("Demo team Payments loaded."))
 
@@ -179,10 +179,9 @@ class Command(BaseCommand):
         )  # fmt: skip
         retros.team_calendar_rotate(team=team)
 
-    def _load_proposals(self, team, users) -> None:
-        # Proposals live in the proposals app, which may use practices; the demo spans both.
-        from proposals.management.demo import load_demo_proposals
-
-        load_demo_proposals(
-            team=team, people={email.split("@")[0]: u for email, u in users.items()}
-        )
+    def _load_plugins(self, team, users) -> None:
+        # Other apps (proposals) add their demo data through the registry: practices
+        # never imports them.
+        people = {email.split("@")[0]: user for email, user in users.items()}
+        for loader in registries.demo_loader_list():
+            loader.load(team=team, people=people)

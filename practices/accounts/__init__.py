@@ -1,2 +1,0 @@
-"""Temporary shim package (issue 12): moved to ``practices.teams``. Deleted at the end
-of issue 12."""
