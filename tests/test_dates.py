@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 import practices.charter.forms
-import practices.forms
 import practices.jira.forms
 import practices.reminders.forms
 import practices.retros.forms
+import practices.teams.forms
 import proposals.forms.pages
 import proposals.forms.proposals
 from practices.dates import PlannedDateField, PlannedDateTimeField
@@ -35,7 +35,7 @@ TOO_FAR = "2037-01-01"
 TOO_EARLY = "1999-12-31"
 FORM_MODULES = [
     practices.charter.forms,
-    practices.forms,
+    practices.teams.forms,
     practices.jira.forms,
     practices.reminders.forms,
     practices.retros.forms,

@@ -17,8 +17,8 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from icalendar import Calendar
 
-from practices.forms import AXES_USERNAME_MAX, sign_in_username
 from practices.models import CharterSection, TeamCalendar
+from practices.teams.forms import AXES_USERNAME_MAX, sign_in_username
 from proposals.models import Proposal
 from tests.proposals.factories import make_proposal
 from tests.proposals.test_proposal_views import create_post

@@ -18,9 +18,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-# Until issue 12's moves land, the house still has its known circles and back-arrow.
-pytestmark = pytest.mark.xfail(strict=False, reason="issue 12 in progress")
-
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("practices", "proposals", "teamlead", "bench")
 
