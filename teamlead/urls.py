@@ -8,6 +8,7 @@ from practices.accounts import views as account_views
 from practices.forms import PasswordResetForm, SignInForm
 from practices.reminders import views as reminder_views
 from practices.retros import views as retro_views
+from practices.teams import views as teams_views
 from teamlead import views
 
 # Django's form views also answer PUT as if it were POST; ours take GET and POST only.
@@ -51,6 +52,11 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("accounts/profile/", account_views.profile, name="profile"),
+    path(
+        "accounts/email/<str:token>/",
+        teams_views.email_change_confirm,
+        name="email_change_confirm",
+    ),
     path("notifications/", reminder_views.notifications, name="notifications"),
     path(
         "notifications/unsubscribe/<str:token>/",

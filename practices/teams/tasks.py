@@ -12,6 +12,7 @@ from django.utils import timezone
 from practices import emails
 from practices.models import Membership
 from practices.task_policies import MAIL_RETRY
+from practices.teams import emails as team_emails
 
 
 @shared_task(name="practices.tasks.send_membership_email", **MAIL_RETRY)
@@ -50,3 +51,13 @@ def enqueue_password_reset(user_id: int) -> None:
     from practices.outbox.services import outbox_enqueue
 
     outbox_enqueue(task=send_password_reset_email, args=[user_id], key=f"password-reset:{user_id}")
+
+
+@shared_task(name="practices.teams.tasks.send_email_change_confirmation", **MAIL_RETRY)
+def send_email_change_confirmation(user_id: int, email: str) -> None:
+    """Mails the link that confirms ``email`` as the account's new address. Safe twice:
+    the second link is as good as the first, and either applies the change once."""
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None or user.email.lower() == email:
+        return
+    team_emails.email_change_send(user=user, email=email)
