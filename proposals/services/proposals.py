@@ -70,6 +70,28 @@ def _roles(team: Team, users) -> dict[int, str]:
     )
 
 
+APPROVER_VOTE_WITHDRAWN = "; their own vote was withdrawn: the approver decides"
+
+
+def approver_votes_withdraw(*, proposals: list[int], approver) -> set[int]:
+    """Deletes the votes (and objections) ``approver`` cast on ``proposals`` before
+    being made their approver: the approver decides, and a vote of theirs would count
+    in the tally and ask them to answer their own block. Returns the proposals touched."""
+    touched = set(
+        Vote.objects.filter(proposal__in=proposals, voter=approver).values_list(
+            "proposal_id", flat=True
+        )
+    )
+    touched |= set(
+        Objection.objects.filter(proposal__in=proposals, voter=approver).values_list(
+            "proposal_id", flat=True
+        )
+    )
+    Objection.objects.filter(proposal__in=touched, voter=approver).delete()
+    Vote.objects.filter(proposal__in=touched, voter=approver).delete()
+    return touched
+
+
 def _check_people(*, team: Team, driver, approver, contributors, informed) -> None:
     roles = _roles(team, [driver, approver, *contributors, *informed])
     errors = {}
@@ -246,11 +268,12 @@ def proposal_update(
         keep.append(row.pk)
     proposal.options.exclude(pk__in=keep).delete()
     if approver_changed:
+        withdrawn = approver_votes_withdraw(proposals=[proposal.pk], approver=approver)
         _event(
             proposal,
             actor,
             Event.Kind.APPROVER_CHANGED,
-            f"to {person_name(approver)}",
+            f"to {person_name(approver)}" + (APPROVER_VOTE_WITHDRAWN if withdrawn else ""),
         )
     for name, value in {
         "title": title,
