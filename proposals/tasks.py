@@ -61,7 +61,11 @@ def notify_approver_to_decide(proposal_id: int) -> None:
     if proposal is None or proposal.status != Status.OPEN:
         return
     _send_unless_sent(
-        Proposal.objects.filter(pk=proposal_id, status=Status.OPEN),
+        # Stamped only for this close: after a reopen and a new close, a late copy of
+        # this task must not mark the new request sent.
+        Proposal.objects.filter(
+            pk=proposal_id, status=Status.OPEN, voting_closed_at=proposal.voting_closed_at
+        ),
         "close_notified_at",
         lambda: emails.approver_asked_to_decide(proposal=proposal),
     )
