@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from practices.emails import absolute_url, email_build, email_send, message_id_make
 from practices.markdown import markdown_to_text, render_markdown
+from practices.models import Membership
 from practices.web import person_name
 from proposals.models import Comment, ObjectionKind, OutcomeOptOut, Proposal, Status
 from proposals.selectors.proposals import mentioned_users
@@ -52,12 +53,15 @@ def outcome_recipients(*, proposal: Proposal) -> tuple[list[str], list[str]]:
     """Everyone involved, by address: (people with an account, outside addresses).
 
     The driver, the contributors, everyone who voted (an objection is part of a vote),
-    the informed members, and the informed addresses that did not opt out.
+    the informed members, and the informed addresses that did not opt out. People are
+    checked when the email goes: someone who has left the team since is not told.
     """
     people = [proposal.driver, *proposal.contributors.all(), *proposal.informed.all()]
     voters = proposal.votes.select_related("voter").values_list("voter__email", "voter__is_active")
     members = {user.email.lower() for user in people if user.email and user.is_active}
     members |= {email.lower() for email, active in voters if email and active}
+    in_team = Membership.objects.filter(team=proposal.team_id).values_list("user__email", flat=True)
+    members &= {email.lower() for email in in_team}
     opted_out = set(
         OutcomeOptOut.objects.filter(team=proposal.team_id).values_list("email", flat=True)
     )

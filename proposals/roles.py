@@ -14,6 +14,7 @@ from practices.models import Team
 from practices.registries import OpenRole, RoleSource
 from practices.web import person_name
 from proposals.models import DesignPage, Event, PageEvent, PageStatus, Proposal, Status
+from proposals.services.proposals import APPROVER_VOTE_WITHDRAWN, approver_votes_withdraw
 
 OPEN_PROPOSAL = (Status.DRAFT, Status.OPEN)
 
@@ -54,6 +55,8 @@ def open_roles_hand_over(
         .filter(Q(driver_id=from_user_id) | Q(approver_id=from_user_id))
         .order_by("pk")
     )
+    approving = [p.pk for p in locked if p.approver_id == from_user_id]
+    withdrawn = approver_votes_withdraw(proposals=approving, approver=to_user)
     events = []
     for proposal in locked:
         if proposal.driver_id == from_user_id:
@@ -62,8 +65,9 @@ def open_roles_hand_over(
                                 detail=f"driving {moved_from}"[:300]))  # fmt: skip
         if proposal.approver_id == from_user_id:
             proposal.approver = to_user
+            note = APPROVER_VOTE_WITHDRAWN if proposal.pk in withdrawn else ""
             events.append(Event(proposal=proposal, actor=actor, kind=Event.Kind.HANDED_OVER,
-                                detail=f"approving {moved_from}"[:300]))  # fmt: skip
+                                detail=f"approving {moved_from}{note}"[:300]))  # fmt: skip
     Proposal.objects.bulk_update(locked, ["driver", "approver"])
     Event.objects.bulk_create(events)
     pages = list(

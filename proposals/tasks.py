@@ -36,7 +36,11 @@ def notify_approver_to_decide(proposal_id: int) -> None:
     if proposal is None or proposal.status != Status.OPEN:
         return
     send_then_stamp(
-        queryset=Proposal.objects.filter(pk=proposal_id, status=Status.OPEN),
+        # Stamped only for this close: after a reopen and a new close, a late copy of
+        # this task must not mark the new request sent.
+        queryset=Proposal.objects.filter(
+            pk=proposal_id, status=Status.OPEN, voting_closed_at=proposal.voting_closed_at
+        ),
         field="close_notified_at",
         send=lambda: emails.approver_asked_to_decide(proposal=proposal),
     )

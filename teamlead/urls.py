@@ -50,6 +50,11 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("accounts/profile/", team_views.profile, name="profile"),
+    path(
+        "accounts/email/<str:token>/",
+        team_views.email_change_confirm,
+        name="email_change_confirm",
+    ),
     path("notifications/", reminder_views.notifications, name="notifications"),
     path(
         "notifications/unsubscribe/<str:token>/",

@@ -160,6 +160,7 @@ MARKED_SAFE = {
     # Plain-text bodies (text/plain): nothing reads them as HTML. Each has an HTML
     # twin (*.html) rendered with autoescape on.
     "templates/emails/_reminder_body.txt": 1,
+    "templates/emails/email_change.txt": 1,
     "templates/emails/invitation.txt": 1,
     "templates/emails/membership_added.txt": 1,
     "templates/emails/password_reset.txt": 1,

@@ -5,13 +5,16 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from practices.charter import services
-from practices.models import CharterSection, Membership, ReminderProfile, Role
+from practices.models import CharterSection, Membership, OutboxMessage, ReminderProfile, Role
 from practices.retros.services import retro_action_item_add, retro_card_add
+from practices.teams import services as team_services
 from practices.teams import tasks
 from practices.teams.forms import InvitationAcceptForm
+from practices.teams.tasks import send_email_change_confirmation
 from practices.web import person_name, person_name_from
 from proposals.services import proposals as proposal_services
 from proposals.services.pages import design_page_create_from_proposal
@@ -239,23 +242,97 @@ def test_the_header_links_to_the_profile_page(client):
     assert re.search(rf'<a class="who" href="{reverse("profile")}"[^>]*>Ana Silva</a>', html)
 
 
+def _email_change_link(to: str) -> str:
+    """Runs the queued confirmation task and returns the link mailed to ``to``."""
+    row = OutboxMessage.objects.get(task="practices.teams.tasks.send_email_change_confirmation")
+    send_email_change_confirmation(*row.args)
+    (sent,) = [m for m in mail.outbox if m.to == [to]]
+    return re.search(r"http://\S+/accounts/email/\S+/", sent.body).group(0)
+
+
 @pytest.mark.django_db
 def test_the_profile_changes_name_email_and_time_zone(client):
     user = UserFactory(first_name="Ana", last_name="Silva", email="ana@corp.test")
     client.force_login(user)
     response = _profile_post(
-        client, name="Ana Maria Silva", email="Ana.Silva@Corp.test", time_zone="America/Recife"
+        client,
+        name="Ana Maria Silva",
+        email="Ana.Silva@Corp.test",
+        time_zone="America/Recife",
+        password=PASSWORD,
     )
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.get_full_name() == "Ana Maria Silva"
-    assert user.email == user.username == "ana.silva@corp.test"
     assert ReminderProfile.objects.get(user=user).time_zone == "America/Recife"
+    # The new email waits for its owner to confirm it through the link mailed to it.
+    assert user.email == user.username == "ana@corp.test"
+    link = _email_change_link("ana.silva@corp.test")
+    assert client.get(link).status_code == 302
+    user.refresh_from_db()
+    assert user.email == user.username == "ana.silva@corp.test"
     client.logout()
     signed_in = client.post(
         reverse("login"), {"username": "ana.silva@corp.test", "password": PASSWORD}
     )
     assert signed_in.status_code == 302, "the new email is the sign-in name"
+
+
+@pytest.mark.django_db
+def test_a_new_email_needs_the_current_password(client):
+    user = UserFactory(first_name="Ana", last_name="Silva", email="ana@corp.test")
+    client.force_login(user)
+    for password in ["", "wrong"]:
+        response = _profile_post(
+            client, name="Ana Silva", email="new@corp.test", time_zone="", password=password
+        )
+        assert response.status_code == 200
+        assert _invalid(response.text, "password")
+        assert "Enter your current password to change your email." in response.text
+    assert not OutboxMessage.objects.exists()
+    user.refresh_from_db()
+    assert user.email == "ana@corp.test"
+
+
+@pytest.mark.django_db
+def test_an_unconfirmed_email_cannot_take_an_invitation_to_that_address(client):
+    """Mallory cannot claim an address she does not own and get the team it is invited to."""
+    mallory = UserFactory(email="mallory@corp.test")
+    client.force_login(mallory)
+    _profile_post(
+        client, name="Mallory", email="newhire@corp.test", time_zone="", password=PASSWORD
+    )
+    secret = make_team(slug="secret")
+    team_services.membership_add(
+        team=secret, email="newhire@corp.test", role=Role.MEMBER, is_senior=False
+    )
+    invited = Membership.objects.get(team=secret, user__email="newhire@corp.test")
+    assert invited.user_id != mallory.pk
+    assert client.get(reverse("practices:charter", args=["secret"])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_email_change_link_works_only_for_its_account_its_day_and_its_address(
+    client, monkeypatch
+):
+    ana = UserFactory(email="ana@corp.test")
+    client.force_login(ana)
+    _profile_post(client, name="Ana", email="ana.new@corp.test", time_zone="", password=PASSWORD)
+    link = _email_change_link("ana.new@corp.test")
+
+    other = Client()
+    other.force_login(UserFactory(email="bob@corp.test"))
+    assert other.get(link, follow=True).text.count("This link is for another account.") == 1
+
+    monkeypatch.setattr("practices.teams.email_change.MAX_AGE_SECONDS", -1)
+    assert "This link has expired" in client.get(link, follow=True).text
+    monkeypatch.undo()
+
+    # Another change in between voids the link.
+    User.objects.filter(pk=ana.pk).update(email="ana.third@corp.test")
+    assert "This link is for an earlier change" in client.get(link, follow=True).text
+    ana.refresh_from_db()
+    assert ana.email == "ana.third@corp.test"
 
 
 @pytest.mark.django_db

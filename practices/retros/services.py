@@ -154,10 +154,17 @@ def retro_schedule_due_teams(*, now: datetime | None = None) -> list[int]:
     )
 
 
+def _retro_locked(retro: Retro) -> Retro:
+    # Read again under a row lock: two leads acting at once must not both raise the
+    # sequence from the same stale copy, or calendars miss the second change.
+    return Retro.objects.select_for_update().select_related("team").get(pk=retro.pk)
+
+
 @transaction.atomic
 def retro_move(*, retro: Retro, starts_at: datetime, now: datetime | None = None) -> Retro:
     """Moves this one occurrence; the cadence and the other retros stay as they are."""
     now = now or timezone.now()
+    retro = _retro_locked(retro)
     if retro.has_started(now):
         raise ValidationError("This retro has started already; it can no longer be moved.")
     if starts_at <= now:
@@ -176,6 +183,7 @@ def retro_move(*, retro: Retro, starts_at: datetime, now: datetime | None = None
 def retro_skip(*, retro: Retro, skipped: bool, now: datetime | None = None) -> Retro:
     """Skips this one occurrence (or takes the skip back); the next ones stay."""
     now = now or timezone.now()
+    retro = _retro_locked(retro)
     if retro.has_started(now):
         raise ValidationError("This retro has started already; it can no longer be skipped.")
     shown = retro.calendar_state

@@ -11,6 +11,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from practices.emails import absolute_url, email_send, message_id_make
 from practices.models import Membership
+from practices.teams.email_change import email_change_token_make
 from practices.web import person_name
 
 
@@ -63,4 +64,18 @@ def password_reset_email_send(*, user: AbstractBaseUser, occasion: object = None
         template="password_reset",
         context={"reset_url": set_password_url(user, url_name="password_reset_confirm")},
         message_id=message_id,
+    )
+
+
+def email_change_send(*, user: AbstractBaseUser, email: str) -> None:
+    token = email_change_token_make(user=user, email=email)
+    email_send(
+        to=email,
+        subject="Confirm your new email for Teamlead",
+        template="email_change",
+        context={
+            "name": person_name(user),
+            "old_email": user.email,
+            "confirm_url": absolute_url(reverse("email_change_confirm", args=[token])),
+        },
     )

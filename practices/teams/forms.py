@@ -163,9 +163,18 @@ class ProfileForm(forms.Form):
         max_length=150, help_text=NAME_HELP, error_messages={"required": "Write your name."}
     )
     email = forms.EmailField(
-        max_length=254, help_text="You sign in with it; reminders are sent to it."
+        max_length=254,
+        help_text="You sign in with it; reminders are sent to it. A new one is confirmed "
+        "by a link we email to it.",
     )
     time_zone = PersonalTimeZoneField()
+    password = forms.CharField(
+        label="Current password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Only to change your email.",
+    )
 
 
 class InvitationAcceptForm(auth_forms.SetPasswordForm):

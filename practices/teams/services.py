@@ -17,6 +17,7 @@ from practices.models import (
     Team,
 )
 from practices.outbox.services import outbox_enqueue
+from practices.teams.email_change import email_change_token_read
 
 EMAIL_TAKEN = "Another account uses that email; choose another."
 
@@ -30,33 +31,64 @@ def _name_store(user: AbstractBaseUser, name: str) -> None:
 
 @transaction.atomic
 def user_profile_update(
-    *, user: AbstractBaseUser, name: str, email: str, time_zone: str
-) -> AbstractBaseUser:
-    """Saves the person's name, email and time zone.
+    *, user: AbstractBaseUser, name: str, email: str, time_zone: str, password: str = ""
+) -> str:
+    """Saves the person's name and time zone; asks the new address to confirm an email.
 
-    The email is also the sign-in name (``username``), so both change together, and
-    no two accounts may share it, whatever its case.
+    The email is also the sign-in name (``username``), and invitations go to whoever
+    has an address: changing it without proof would let anyone take the next invitation
+    sent to an address they do not own. So a new email needs the current password and
+    takes effect only once the link mailed to it is opened (``user_email_change_confirm``).
+    Returns the address waiting for confirmation, or "" when the email did not change.
     """
-    User = get_user_model()
-    email = User.objects.normalize_email(email).strip().lower()
-    clash = User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email))
-    if clash.exclude(pk=user.pk).exists():
-        raise ValidationError({"email": EMAIL_TAKEN})
+    email = get_user_model().objects.normalize_email(email).strip().lower()
+    changing = email != user.email.lower()
+    if changing:
+        _email_free_check(user=user, email=email)
+        if not user.check_password(password):
+            raise ValidationError({"password": "Enter your current password to change your email."})
     _name_store(user, name)
-    user.email = email
-    user.username = email
-    try:
-        with transaction.atomic():
-            user.save(update_fields=["first_name", "last_name", "email", "username"])
-    except IntegrityError:
-        # Someone took the address between the check and the save.
-        raise ValidationError({"email": EMAIL_TAKEN}) from None
+    user.save(update_fields=["first_name", "last_name"])
     profile, _ = ReminderProfile.objects.get_or_create(user=user)
     if profile.time_zone != time_zone:
         profile.time_zone = time_zone
         profile.full_clean(exclude=["user"])
         profile.save(update_fields=["time_zone"])
-    return user
+    if not changing:
+        return ""
+    outbox_enqueue(
+        task="practices.teams.tasks.send_email_change_confirmation",
+        args=[user.pk, email],
+    )
+    return email
+
+
+def _email_free_check(*, user: AbstractBaseUser, email: str) -> None:
+    clash = get_user_model().objects.filter(Q(email__iexact=email) | Q(username__iexact=email))
+    if clash.exclude(pk=user.pk).exists():
+        raise ValidationError({"email": EMAIL_TAKEN})
+
+
+@transaction.atomic
+def user_email_change_confirm(*, user: AbstractBaseUser, token: str) -> str:
+    """Applies the email change the link names, for ``user`` only; returns the address."""
+    data = email_change_token_read(token=token)
+    locked = get_user_model().objects.select_for_update().get(pk=user.pk)
+    if data.get("u") != locked.pk:
+        raise ValidationError("This link is for another account.")
+    if data.get("from") != locked.email.lower():
+        raise ValidationError("This link is for an earlier change: your email moved since.")
+    email = data["to"]
+    _email_free_check(user=locked, email=email)
+    locked.email = locked.username = email
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=["email", "username"])
+    except IntegrityError:
+        # Someone took the address between the check and the save.
+        raise ValidationError(EMAIL_TAKEN) from None
+    user.email = user.username = email
+    return email
 
 
 @transaction.atomic

@@ -238,11 +238,17 @@ def profile(request: HttpRequest) -> HttpResponse:
     password_form = PasswordForm(user, request.POST if action == "password" else None)
     if action == "profile" and form.is_valid():
         try:
-            services.user_profile_update(user=user, **form.cleaned_data)
+            pending = services.user_profile_update(user=user, **form.cleaned_data)
         except ValidationError as error:
             form_errors_apply(form, error)
         else:
             messages.success(request, "Profile saved.")
+            if pending:
+                messages.info(
+                    request,
+                    f"We emailed a link to {pending}: your email changes once you open it. "
+                    f"Until then you sign in with {user.email}.",
+                )
             return redirect("profile")
     if action == "password" and password_form.is_valid():
         password_form.save()
@@ -281,3 +287,15 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         messages.success(self.request, f"Welcome, {person_name(self.user)}.")
         return response
+
+
+@require_http_methods(["GET"])
+def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link mailed to a new address: opened signed in as its account, it applies."""
+    try:
+        email = services.user_email_change_confirm(user=request.user, token=token)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Your email is now {email}; sign in with it from now on.")
+    return redirect("profile")

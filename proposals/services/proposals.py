@@ -47,6 +47,28 @@ def _event(proposal: Proposal, actor: AbstractBaseUser | None, kind: str, detail
     Event.objects.create(proposal=proposal, actor=actor, kind=kind, detail=detail[:300])
 
 
+APPROVER_VOTE_WITHDRAWN = "; their own vote was withdrawn: the approver decides"
+
+
+def approver_votes_withdraw(*, proposals: list[int], approver) -> set[int]:
+    """Deletes the votes (and objections) ``approver`` cast on ``proposals`` before
+    being made their approver: the approver decides, and a vote of theirs would count
+    in the tally and ask them to answer their own block. Returns the proposals touched."""
+    touched = set(
+        Vote.objects.filter(proposal__in=proposals, voter=approver).values_list(
+            "proposal_id", flat=True
+        )
+    )
+    touched |= set(
+        Objection.objects.filter(proposal__in=proposals, voter=approver).values_list(
+            "proposal_id", flat=True
+        )
+    )
+    Objection.objects.filter(proposal__in=touched, voter=approver).delete()
+    Vote.objects.filter(proposal__in=touched, voter=approver).delete()
+    return touched
+
+
 def _next_number(team: Team) -> int:
     # Lock the team row: two drafts started at once get consecutive numbers.
     Team.objects.select_for_update().filter(pk=team.pk).first()
@@ -208,7 +230,13 @@ def proposal_update(
     _check_voted_options_kept(proposal, options, existing)
     _options_replace(proposal, options, existing)
     if approver_changed:
-        _event(proposal, actor, Event.Kind.APPROVER_CHANGED, f"to {person_name(approver)}")
+        withdrawn = approver_votes_withdraw(proposals=[proposal.pk], approver=approver)
+        _event(
+            proposal,
+            actor,
+            Event.Kind.APPROVER_CHANGED,
+            f"to {person_name(approver)}" + (APPROVER_VOTE_WITHDRAWN if withdrawn else ""),
+        )
     for name, value in {
         "title": title,
         "approver": approver,

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
+from practices.models import Membership
 from proposals import emails, tasks
 from proposals.models import OutcomeOptOut
 from proposals.services import proposals as services
@@ -168,3 +169,14 @@ def test_the_decision_log_renders_the_rationales_markdown(people, client_for):
     entry = page.split('class="card decision"', 1)[1]
     assert "<strong>only after</strong>" in entry and "**only after**" not in entry
     assert proposal.title in entry
+
+
+def test_someone_who_left_the_team_is_not_told_the_outcome(people):
+    proposal, supporter, objector = decided(people)
+    Membership.objects.filter(team=people.team, user=objector).delete()
+    Membership.objects.filter(team=people.team, user=people.senior).delete()  # a contributor
+    tasks.notify_outcome(proposal.pk)
+    told = {m.to[0] for m in mail.outbox}
+    assert objector.email not in told and people.senior.email not in told
+    assert {people.member.email, supporter.email, people.observer.email} <= told
+    assert "cto@example.com" in told, "outside addresses are not team members to check"

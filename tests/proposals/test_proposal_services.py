@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from practices.models import CharterSection
-from proposals import tasks
+from proposals import emails, tasks
 from proposals.models import Event, Objection, Proposal, Status, Vote
 from proposals.services import proposals as services
 from tests.factories import UserFactory, make_team
@@ -330,3 +330,23 @@ def test_observers_cannot_comment_and_replies_stay_in_the_proposal(people):
     theirs = services.comment_add(proposal=other, author=people.lead, body="elsewhere")
     with pytest.raises(ValidationError):
         services.comment_add(proposal=proposal, author=people.lead, body="x", parent_id=theirs.pk)
+
+
+def test_a_late_ask_to_decide_does_not_mark_a_newer_close_as_sent(people, monkeypatch):
+    proposal = make_proposal(people.team, people.member, approver=people.lead, open_it=True)
+    services.proposal_close_early(proposal=proposal, actor=people.member)
+    send = emails.approver_asked_to_decide
+
+    def reopened_and_closed_again_while_sending(*, proposal):
+        send(proposal=proposal)
+        # Meanwhile the driver reopens voting and closes it again: a new request.
+        due = timezone.now() + dt.timedelta(days=2)
+        services.proposal_reopen(proposal=proposal, actor=people.member, due_at=due)
+        services.proposal_close_early(proposal=proposal, actor=people.member)
+
+    monkeypatch.setattr(emails, "approver_asked_to_decide", reopened_and_closed_again_while_sending)
+    tasks.notify_approver_to_decide(proposal.pk)
+    monkeypatch.undo()
+    assert Proposal.objects.get(pk=proposal.pk).close_notified_at is None
+    tasks.notify_approver_to_decide(proposal.pk)  # the new close's own task
+    assert [m.to for m in mail.outbox] == [[people.lead.email]] * 2

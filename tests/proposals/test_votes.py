@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from practices.teams.services import member_roles_hand_over
 from proposals.models import Objection, Vote
 from proposals.selectors import proposals as selectors
 from proposals.services import proposals as services
@@ -241,3 +242,57 @@ def test_a_member_does_not_see_the_superseded_form(people, client_for):
     # A member who approved a later decision may mark this one superseded: they see it.
     decide(make_proposal(people.team, people.member, approver=people.senior, open_it=True))
     assert form in client_for(people.senior).get(url("detail", old)).text
+
+
+def _votes_of(proposal, user):
+    return (
+        Vote.objects.filter(proposal=proposal, voter=user).count(),
+        Objection.objects.filter(proposal=proposal, voter=user).count(),
+    )
+
+
+def test_an_approver_handed_the_role_loses_their_own_vote_and_block(people):
+    proposal = make_proposal(people.team, people.member, approver=people.lead, open_it=True)
+    a, b = options_of(proposal)
+    cast(proposal, people.senior, a, (b, "block", "No one can run it."))
+    member_roles_hand_over(
+        team=people.team,
+        from_user_id=people.lead.pk,
+        to_user_id=people.senior.pk,
+        actor=people.lead,
+    )
+    proposal.refresh_from_db()
+    assert proposal.approver_id == people.senior.pk
+    assert _votes_of(proposal, people.senior) == (0, 0)
+    rows, _page = tally(proposal, people.member)
+    assert rows["Option A"].support == 0
+    assert rows["Option B"].objections == []
+    # Nobody asks the new approver to answer their own block.
+    assert services.unanswered_blocks(proposal, {}) == []
+    assert "their own vote was withdrawn" in proposal.events.latest("pk").detail
+
+
+def test_a_lead_who_names_a_voter_approver_withdraws_that_vote(people):
+    proposal = make_proposal(people.team, people.lead, approver=people.member, open_it=True)
+    a, b = options_of(proposal)
+    cast(proposal, people.senior, a, (b, "disagree", "Slow."))
+    cast(proposal, people.lead, b)
+    services.proposal_update(
+        proposal=proposal,
+        actor=people.lead,
+        actor_role="lead",
+        title=proposal.title,
+        approver=people.senior,
+        due_at=proposal.due_at,
+        impact=proposal.impact,
+        contributors=[],
+        informed=[],
+        informed_emails=[],
+        background="",
+        relevant_data="",
+        hide_tally=False,
+        options=[services.OptionInput(title=o.title) for o in proposal.options.all()],
+    )
+    assert _votes_of(proposal, people.senior) == (0, 0)
+    assert _votes_of(proposal, people.lead) == (1, 0), "other votes stay"
+    assert "their own vote was withdrawn" in proposal.events.latest("pk").detail

@@ -226,3 +226,16 @@ def test_the_invite_names_the_team_without_a_possessive(people, clock):
     text = text_of(first)
     assert "The Payments retro is on Wed 4 Mar at 15:00" in text
     assert "'s retro" not in text
+
+
+def test_two_leads_acting_on_one_retro_at_once_each_raise_the_sequence(people, clock):
+    retro, _ = invited(people, clock)
+    # Both leads opened the retro before either acted: each holds the same copy.
+    seen_by_one, seen_by_other = (type(retro).objects.get(pk=retro.pk) for _ in range(2))
+    services.retro_skip(retro=seen_by_one, skipped=True)
+    services.retro_move(retro=seen_by_other, starts_at=THURSDAY)
+    retro.refresh_from_db()
+    # The move came second, from a stale copy: it still counts as a change of its own,
+    # so calendars that got the cancellation get the retro back.
+    assert retro.sequence == 2
+    assert (retro.skipped, retro.starts_at) == (False, THURSDAY)
