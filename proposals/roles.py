@@ -14,7 +14,7 @@ from practices.models import Team
 from practices.registries import OpenRole, RoleSource
 from practices.web import person_name
 from proposals.models import DesignPage, Event, PageEvent, PageStatus, Proposal, Status
-from proposals.services.proposals import APPROVER_VOTE_WITHDRAWN, approver_votes_withdraw
+from proposals.services.approvers import APPROVER_VOTE_WITHDRAWN, approver_votes_withdraw
 
 OPEN_PROPOSAL = (Status.DRAFT, Status.OPEN)
 

@@ -27,6 +27,7 @@ from proposals.models import (
 )
 from proposals.selectors.tally import eligible_voter_id_list
 from proposals.services.action_items import action_items_create
+from proposals.services.approvers import APPROVER_VOTE_WITHDRAWN, approver_votes_withdraw
 from proposals.services.charter import charter_change_apply, charter_change_draft
 from proposals.services.comments import comment_add
 from proposals.services.inputs import (
@@ -45,28 +46,6 @@ __all__ = ["ActionItemInput", "ObjectionInput", "OptionInput", "comment_add"]
 
 def _event(proposal: Proposal, actor: AbstractBaseUser | None, kind: str, detail: str = "") -> None:
     Event.objects.create(proposal=proposal, actor=actor, kind=kind, detail=detail[:300])
-
-
-APPROVER_VOTE_WITHDRAWN = "; their own vote was withdrawn: the approver decides"
-
-
-def approver_votes_withdraw(*, proposals: list[int], approver) -> set[int]:
-    """Deletes the votes (and objections) ``approver`` cast on ``proposals`` before
-    being made their approver: the approver decides, and a vote of theirs would count
-    in the tally and ask them to answer their own block. Returns the proposals touched."""
-    touched = set(
-        Vote.objects.filter(proposal__in=proposals, voter=approver).values_list(
-            "proposal_id", flat=True
-        )
-    )
-    touched |= set(
-        Objection.objects.filter(proposal__in=proposals, voter=approver).values_list(
-            "proposal_id", flat=True
-        )
-    )
-    Objection.objects.filter(proposal__in=touched, voter=approver).delete()
-    Vote.objects.filter(proposal__in=touched, voter=approver).delete()
-    return touched
 
 
 def _next_number(team: Team) -> int:
@@ -230,13 +209,7 @@ def proposal_update(
     _check_voted_options_kept(proposal, options, existing)
     _options_replace(proposal, options, existing)
     if approver_changed:
-        withdrawn = approver_votes_withdraw(proposals=[proposal.pk], approver=approver)
-        _event(
-            proposal,
-            actor,
-            Event.Kind.APPROVER_CHANGED,
-            f"to {person_name(approver)}" + (APPROVER_VOTE_WITHDRAWN if withdrawn else ""),
-        )
+        _approver_change(proposal, actor, approver)
     for name, value in {
         "title": title,
         "approver": approver,
@@ -251,6 +224,12 @@ def proposal_update(
     proposal.save()
     _people_set(proposal, contributors=contributors, informed=informed)
     return proposal
+
+
+def _approver_change(proposal: Proposal, actor: AbstractBaseUser, approver) -> None:
+    withdrawn = approver_votes_withdraw(proposals=[proposal.pk], approver=approver)
+    note = APPROVER_VOTE_WITHDRAWN if withdrawn else ""
+    _event(proposal, actor, Event.Kind.APPROVER_CHANGED, f"to {person_name(approver)}{note}")
 
 
 @transaction.atomic
