@@ -22,7 +22,7 @@ def child_environment(*, host: str, port: int, environ: dict[str, str]) -> dict[
     env = dict(environ)
     if not env.get("SITE_URL"):
         # A wildcard address is where we listen, not an address to visit.
-        visit = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
+        visit = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104  # nosec B104
         env["SITE_URL"] = f"http://{visit}:{port}"
     return env
 
